@@ -1,0 +1,7 @@
+/** Registers the built-in adapters, through the same public call a plugin uses. */
+import { fdAdapter } from './fd/fd-adapter.js';
+import { registerAdapter } from './open.js';
+import { pipeAdapter } from './pipe/pipe-adapter.js';
+
+registerAdapter(fdAdapter);
+registerAdapter(pipeAdapter);

@@ -1,0 +1,459 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { Observable, type Subscriber } from 'rxjs';
+
+import type { Codec } from '../codecs/codec.js';
+import { rawCodec } from '../codecs/raw.js';
+import { ChannelClosedError, OverflowError } from '../errors.js';
+import { currentValve, type Valve } from '../flow/valve.js';
+import { toAsyncIterator } from '../flow/to-async-iterator.js';
+import type { Channel, ChannelOptions, ChannelStats, OverflowPolicy } from './channel.js';
+import { END, type MessageTransport } from './transport.js';
+
+const DEFAULT_HIGH_WATER_MARK = 1024;
+const DEFAULT_BATCH = 4096;
+
+interface Reader {
+  readonly subscriber: Subscriber<unknown>;
+  readonly valve: Valve | undefined;
+  stopListening: () => void;
+}
+
+interface Settler {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Builds a {@link Channel} on a {@link MessageTransport}. The transport is opened by `open`
+ * on first use (a subscription or a send), so nothing touches the kernel before it is needed.
+ *
+ * Buffers: the outbound queue holds at most `highWaterMark` messages from `next`; `send`
+ * calls past that wait in a FIFO (each holds its own message until there is room). Inbound,
+ * nothing is buffered: a message goes from the transport to the subscribers at once.
+ */
+export function transportChannel<In = Uint8Array, Out = In>(
+  open: () => MessageTransport,
+  options: ChannelOptions<In, Out> = {},
+): Channel<In, Out> {
+  return new TransportChannel<In, Out>(open, options);
+}
+
+class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Out> {
+  private transport: MessageTransport | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly codec: Codec<unknown>;
+  readonly highWaterMark: number;
+  private readonly overflow: OverflowPolicy;
+  private readonly skipUndecodable: boolean;
+  private readonly batch: number;
+
+  // Inbound.
+  private readonly readers = new Set<Reader>();
+  private inboundEnd: { error?: unknown } | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private pumpScheduled = false;
+  private watchingReadable = false;
+
+  // Outbound.
+  private queue: Uint8Array[] = [];
+  private settlers: (Settler | undefined)[] = [];
+  private head = 0;
+  private readonly waitingSends: { message: Uint8Array; settler: Settler }[] = [];
+  private readonly readyWaiters: (() => void)[] = [];
+  private flushScheduled = false;
+  private watchingWritable = false;
+  private ending = false;
+  private writeEnded = false;
+  private failure: unknown;
+
+  private counts = { received: 0, sent: 0, dropped: 0, undecodable: 0 };
+
+  constructor(
+    private readonly openTransport: () => MessageTransport,
+    options: ChannelOptions<In, Out>,
+  ) {
+    super((subscriber) => this.attach(subscriber as Subscriber<unknown>));
+    this.codec = (options.codec ?? rawCodec) as Codec<unknown>;
+    this.highWaterMark = positiveInteger(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, 'highWaterMark');
+    this.overflow = options.overflow ?? 'error';
+    this.skipUndecodable = options.onDecodeError === 'skip';
+    this.batch = positiveInteger(options.batch ?? DEFAULT_BATCH, 'batch');
+  }
+
+  /** Messages not yet accepted by the kernel: queued ones and `send` calls waiting for room. */
+  get pending(): number {
+    return this.queue.length - this.head + this.waitingSends.length;
+  }
+
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  get stats(): ChannelStats {
+    return { ...this.counts };
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------
+
+  private attach(subscriber: Subscriber<unknown>): () => void {
+    if (this.inboundEnd !== undefined) {
+      this.deliverEnd(subscriber, this.inboundEnd);
+      return () => {};
+    }
+    if (this.closing !== undefined) {
+      subscriber.complete();
+      return () => {};
+    }
+    const reader: Reader = { subscriber, valve: currentValve(), stopListening: () => {} };
+    if (reader.valve !== undefined) reader.stopListening = reader.valve.onOpen(() => this.schedulePump());
+    this.readers.add(reader);
+    try {
+      this.ensureOpen();
+    } catch (error) {
+      this.readers.delete(reader);
+      reader.stopListening();
+      subscriber.error(error);
+      return () => {};
+    }
+    this.schedulePump();
+    return () => {
+      reader.stopListening();
+      this.readers.delete(reader);
+      if (this.readers.size === 0) this.setWatchReadable(false);
+    };
+  }
+
+  private hasDemand(): boolean {
+    if (this.readers.size === 0) return false;
+    for (const reader of this.readers) if (reader.valve !== undefined && !reader.valve.open) return false;
+    return true;
+  }
+
+  private schedulePump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private readonly onReadable = (): void => this.pump();
+
+  /** Delivers up to `batch` messages while there is demand; then waits for the kernel or yields. */
+  private pump(): void {
+    if (this.pumping || this.inboundEnd !== undefined || this.transport === undefined) return;
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.pumpBatch();
+      } while (this.pumpAgain && this.inboundEnd === undefined && this.transport !== undefined);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpBatch(): void {
+    const transport = this.transport!;
+    for (let delivered = 0; delivered < this.batch; delivered++) {
+      if (!this.hasDemand() || this.closing !== undefined) {
+        this.setWatchReadable(false);
+        return;
+      }
+      let message: Uint8Array | null | typeof END;
+      try {
+        message = transport.receive();
+      } catch (error) {
+        this.endInbound({ error });
+        return;
+      }
+      if (message === null) {
+        this.setWatchReadable(true);
+        return;
+      }
+      if (message === END) {
+        this.endInbound({});
+        return;
+      }
+      this.counts.received++;
+      this.emit(message);
+    }
+    // The batch is used up: let the loop run, then go on (frames may remain in user space,
+    // where the kernel's readiness would not wake us).
+    this.setWatchReadable(false);
+    setImmediate(() => this.pump());
+  }
+
+  private emit(bytes: Uint8Array): void {
+    let value: unknown = bytes;
+    if (this.codec !== rawCodec) {
+      const decoded = this.codec.decode(bytes);
+      if (E.isLeft(decoded)) {
+        if (this.skipUndecodable) {
+          this.counts.undecodable++;
+          return;
+        }
+        this.endInbound({ error: decoded.left });
+        return;
+      }
+      value = decoded.right;
+    }
+    for (const reader of this.readers) reader.subscriber.next(value);
+  }
+
+  private setWatchReadable(on: boolean): void {
+    if (on === this.watchingReadable || this.transport === undefined) return;
+    this.watchingReadable = on;
+    this.transport.watchReadable(on ? this.onReadable : null);
+  }
+
+  private endInbound(end: { error?: unknown }): void {
+    if (this.inboundEnd !== undefined) return;
+    this.inboundEnd = end;
+    this.setWatchReadable(false);
+    const readers = [...this.readers];
+    this.readers.clear();
+    for (const reader of readers) {
+      reader.stopListening();
+      this.deliverEnd(reader.subscriber, end);
+    }
+  }
+
+  private deliverEnd(subscriber: Subscriber<unknown>, end: { error?: unknown }): void {
+    if ('error' in end) subscriber.error(end.error);
+    else subscriber.complete();
+  }
+
+  // ---- outbound --------------------------------------------------------------------------
+
+  next(value: Out): void {
+    if (this.ending || this.closing !== undefined || this.failure !== undefined) return;
+    let message: Uint8Array;
+    try {
+      message = this.encode(value);
+      this.ensureOpen();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.pending >= this.highWaterMark) {
+      switch (this.overflow) {
+        case 'drop-newest':
+          this.counts.dropped++;
+          return;
+        case 'drop-oldest':
+          if (this.dropOldest()) break;
+          this.counts.dropped++;
+          return;
+        default:
+          this.fail(
+            new OverflowError(
+              `${this.pending} messages are already waiting for the kernel (highWaterMark ${this.highWaterMark}); await send() or ready(), or choose another overflow policy`,
+            ),
+          );
+          return;
+      }
+    }
+    this.enqueue(message, undefined);
+  }
+
+  send(value: Out): Promise<void> {
+    if (this.closing !== undefined) return Promise.reject(new ChannelClosedError('send() on a closed channel'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ending) return Promise.reject(new ChannelClosedError('send() after complete()'));
+    let message: Uint8Array;
+    try {
+      message = this.encode(value);
+      this.ensureOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const settler = { resolve, reject };
+      if (this.queued >= this.highWaterMark || this.waitingSends.length > 0) {
+        this.waitingSends.push({ message, settler });
+      } else {
+        this.enqueue(message, settler);
+      }
+    });
+  }
+
+  ready(): Promise<void> {
+    if (this.pending < this.highWaterMark || this.closing !== undefined || this.failure !== undefined) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  error(error: unknown): void {
+    if (this.ending || this.closing !== undefined) return;
+    this.ending = true;
+    this.rejectPending(error);
+    this.endWrite();
+  }
+
+  complete(): void {
+    if (this.ending || this.closing !== undefined) return;
+    this.ending = true;
+    if (this.pending === 0 && this.waitingSends.length === 0) this.endWrite();
+  }
+
+  private encode(value: Out): Uint8Array {
+    const message = this.codec.encode(value);
+    if (this.transport !== undefined) this.transport.check(message);
+    return message;
+  }
+
+  private enqueue(message: Uint8Array, settler: Settler | undefined): void {
+    this.transport!.check(message);
+    this.queue.push(message);
+    this.settlers.push(settler);
+    if (!this.flushScheduled && !this.watchingWritable) {
+      this.flushScheduled = true;
+      // Coalesce every message queued in this tick into as few writes as possible.
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private dropOldest(): boolean {
+    // Only a message that has not been started may go: the transport may hold part of the head.
+    const victim = this.head + 1;
+    if (victim >= this.queue.length) return false;
+    this.settlers[victim]?.reject(new OverflowError('dropped by the drop-oldest overflow policy'));
+    this.queue.splice(victim, 1);
+    this.settlers.splice(victim, 1);
+    this.counts.dropped++;
+    return true;
+  }
+
+  private readonly onWritable = (): void => this.flush();
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const transport = this.transport;
+    if (transport === undefined || this.closing !== undefined || this.failure !== undefined) return;
+    try {
+      while (this.queued > 0) {
+        const accepted = transport.send(this.queue, this.head, this.queue.length);
+        if (accepted === 0) {
+          this.setWatchWritable(true);
+          return;
+        }
+        this.accept(accepted);
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.setWatchWritable(false);
+    if (this.ending && this.waitingSends.length === 0) this.endWrite();
+  };
+
+  private accept(count: number): void {
+    const end = this.head + count;
+    for (let i = this.head; i < end; i++) {
+      this.settlers[i]?.resolve();
+      this.settlers[i] = undefined;
+    }
+    this.head = end;
+    this.counts.sent += count;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.settlers = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.settlers = this.settlers.slice(this.head);
+      this.head = 0;
+    }
+    while (this.waitingSends.length > 0 && this.queued < this.highWaterMark) {
+      const { message, settler } = this.waitingSends.shift()!;
+      this.queue.push(message);
+      this.settlers.push(settler);
+    }
+    if (this.pending < this.highWaterMark && this.readyWaiters.length > 0) {
+      for (const resolve of this.readyWaiters.splice(0)) resolve();
+    }
+  }
+
+  private setWatchWritable(on: boolean): void {
+    if (on === this.watchingWritable || this.transport === undefined) return;
+    this.watchingWritable = on;
+    this.transport.watchWritable(on ? this.onWritable : null);
+  }
+
+  private endWrite(): void {
+    if (this.writeEnded) return;
+    this.writeEnded = true;
+    this.setWatchWritable(false);
+    try {
+      this.transport?.endWrite?.();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** A failure on the write side: rejects every pending send and errors the subscribers. */
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.rejectPending(error);
+    this.setWatchWritable(false);
+    this.endInbound({ error });
+  }
+
+  private rejectPending(error: unknown): void {
+    const settlers = this.settlers.slice(this.head);
+    const waiting = this.waitingSends.splice(0);
+    this.queue = [];
+    this.settlers = [];
+    this.head = 0;
+    for (const settler of settlers) settler?.reject(error);
+    for (const { settler } of waiting) settler.reject(error);
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  private ensureOpen(): void {
+    if (this.transport !== undefined) return;
+    if (this.closing !== undefined) throw new ChannelClosedError('the channel is closed');
+    this.transport = this.openTransport();
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = this.release();
+    return this.closing;
+  }
+
+  private async release(): Promise<void> {
+    this.setWatchReadable(false);
+    this.setWatchWritable(false);
+    this.rejectPending(new ChannelClosedError('the channel was closed with messages still pending'));
+    const transport = this.transport;
+    this.transport = undefined;
+    try {
+      if (transport !== undefined) await transport.close();
+    } finally {
+      this.endInbound({});
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<In> {
+    return toAsyncIterator(this);
+  }
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

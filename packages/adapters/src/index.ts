@@ -1,0 +1,34 @@
+/**
+ * @rxipc/adapters: Unix IPC mechanisms as RxJS channels.
+ */
+import './builtins.js';
+
+export { defineAdapter, type Adapter, type MessageAdapter, type StreamAdapter } from './adapter.js';
+export type { Channel, ChannelOptions, ChannelStats, OverflowPolicy } from './channel/channel.js';
+export { framedTransport } from './channel/framed-transport.js';
+export { transportChannel } from './channel/transport-channel.js';
+export { END, type ByteStreamTransport, type MessageTransport } from './channel/transport.js';
+export * from './codecs/index.js';
+export * from './errors.js';
+export { fdAdapter, type FdEndpoint } from './fd/fd-adapter.js';
+export { fdTransport, type FdTransportOptions } from './fd/fd-transport.js';
+export { boundedMergeMap, type BoundedMergeMapOptions } from './flow/bounded-merge-map.js';
+export { toAsyncIterator } from './flow/to-async-iterator.js';
+export { currentValve, subscribeWithValve, ValveController, type Valve } from './flow/valve.js';
+export { writeAll, type WriteAllOptions } from './flow/write-all.js';
+export * from './framing/index.js';
+export { open, registerAdapter, registeredAdapters, type OpenOptions } from './open.js';
+export { parentChannel } from './pipe/parent-channel.js';
+export { pipeAdapter } from './pipe/pipe-adapter.js';
+export { CHANNEL_ENV, parentChannelUri, pipeLink, type PipeLink } from './pipe/pipe-link.js';
+export {
+  boolParam,
+  intParam,
+  knownParams,
+  oneOfParam,
+  splitUri,
+  validation,
+  type Parsed,
+  type Problems,
+  type UriParts,
+} from './uri/uri.js';

@@ -1,0 +1,128 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { sequenceS } from 'fp-ts/lib/Apply.js';
+
+import type { Adapter } from './adapter.js';
+import type { Channel, ChannelOptions } from './channel/channel.js';
+import { framedTransport } from './channel/framed-transport.js';
+import { transportChannel } from './channel/transport-channel.js';
+import type { Codec } from './codecs/codec.js';
+import { codecs } from './codecs/index.js';
+import { UnknownSchemeError } from './errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, type FramingName } from './framing/framing.js';
+import { framings } from './framing/index.js';
+import {
+  intParam,
+  knownParams,
+  oneOfParam,
+  orThrow,
+  type Parsed,
+  splitUri,
+  type UriParts,
+  validation,
+  defined,
+} from './uri/uri.js';
+
+const adapters = new Map<string, Adapter>();
+
+/**
+ * Makes `adapter.scheme` known to {@link open}.
+ *
+ * @throws {TypeError} `ERR_RXIPC_SCHEME_TAKEN` when another adapter has the scheme.
+ */
+export function registerAdapter<E>(adapter: Adapter<E>): void {
+  if (!/^[a-z][a-z0-9+.-]*$/.test(adapter.scheme)) {
+    throw new TypeError(`an adapter scheme is lower-case letters, digits, +, . and -; got ${JSON.stringify(adapter.scheme)}`);
+  }
+  if (adapters.has(adapter.scheme)) {
+    throw Object.assign(new TypeError(`the scheme ${adapter.scheme}: is already registered`), {
+      code: 'ERR_RXIPC_SCHEME_TAKEN',
+    });
+  }
+  adapters.set(adapter.scheme, adapter as Adapter<unknown>);
+}
+
+/** The registered adapters, by scheme. */
+export function registeredAdapters(): ReadonlyMap<string, Adapter> {
+  return adapters;
+}
+
+/** Options for {@link open}: the channel's own, plus framing for byte streams. */
+export interface OpenOptions<In = Uint8Array, Out = In> extends ChannelOptions<In, Out> {
+  /** How a byte stream carries messages. Default: `'length'` (4-byte big-endian prefix). */
+  readonly framing?: FramingName;
+  /** The largest frame accepted from a peer or sent, in bytes. Default: 16 MiB. */
+  readonly maxFrameSize?: number;
+}
+
+/** The options every scheme accepts in its URI. */
+const COMMON_OPTIONS = ['codec', 'highWaterMark', 'overflow', 'onDecodeError', 'batch'];
+const STREAM_OPTIONS = ['framing', 'maxFrameSize'];
+
+/**
+ * Opens any endpoint by URI and returns a {@link Channel}. The scheme picks the adapter
+ * (`fd:0`, `pipe:`, and those of plugins); URI options and `options` (which win) configure
+ * codec, framing and flow control. Nothing touches the kernel until the channel is first
+ * subscribed to or sent on.
+ *
+ * @example
+ * ```ts
+ * open('fd:0?framing=line&codec=utf8').subscribe((line) => console.log(line.length));
+ * ```
+ * @throws {InvalidUriError} `ERR_INVALID_ARG_VALUE`, at call time, listing every problem.
+ * @throws {UnknownSchemeError} `ERR_RXIPC_UNKNOWN_SCHEME` for a scheme no adapter has.
+ */
+export function open<In = Uint8Array, Out = In>(uri: string, options: OpenOptions<In, Out> = {}): Channel<In, Out> {
+  const parts = orThrow(String(uri), splitUri(uri));
+  const adapter = adapters.get(parts.scheme);
+  if (adapter === undefined) {
+    throw new UnknownSchemeError(
+      `no adapter for ${parts.scheme}: (known schemes: ${[...adapters.keys()].map((s) => `${s}:`).join(', ')})`,
+    );
+  }
+  const isStream = adapter.kind === 'stream';
+  const known = [...COMMON_OPTIONS, ...(isStream ? STREAM_OPTIONS : []), ...(adapter.options ?? [])];
+  const parsed = pipe(
+    sequenceS(validation)({
+      known: knownParams(parts, known),
+      common: parseCommonOptions(parts),
+      endpoint: adapter.parse(parts),
+    }),
+  );
+  const { common, endpoint } = orThrow(parts.uri, parsed);
+  const merged = { ...common, ...options } as OpenOptions<In, Out>;
+
+  if (adapter.kind === 'message') {
+    return transportChannel<In, Out>(() => adapter.connect(endpoint), merged);
+  }
+  const framing = framings[merged.framing ?? 'length'];
+  const maxFrameSize = merged.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1) {
+    throw new RangeError(`maxFrameSize must be a positive integer, got ${String(maxFrameSize)}`);
+  }
+  return transportChannel<In, Out>(() => framedTransport(adapter.connect(endpoint), framing, maxFrameSize), merged);
+}
+
+function parseCommonOptions(parts: UriParts): Parsed<OpenOptions<unknown>> {
+  return pipe(
+    sequenceS(validation)({
+      codec: parseCodec(parts),
+      framing: oneOfParam(parts, 'framing', ['length', 'line', 'raw'] as const),
+      maxFrameSize: intParam(parts, 'maxFrameSize', 1, 2 ** 31 - 1),
+      highWaterMark: intParam(parts, 'highWaterMark', 1, 2 ** 31 - 1),
+      overflow: oneOfParam(parts, 'overflow', ['pause', 'error', 'drop-newest', 'drop-oldest'] as const),
+      onDecodeError: oneOfParam(parts, 'onDecodeError', ['error', 'skip'] as const),
+      batch: intParam(parts, 'batch', 1, 2 ** 31 - 1),
+    }),
+    E.map((options) => defined(options) as OpenOptions<unknown>),
+  );
+}
+
+function parseCodec(parts: UriParts): Parsed<Codec<unknown> | undefined> {
+  const name = parts.params.get('codec');
+  if (name === undefined) return E.right(undefined);
+  const codec = codecs[name];
+  return codec === undefined
+    ? E.left([`option codec must be one of ${Object.keys(codecs).join(', ')}, got ${JSON.stringify(name)}`])
+    : E.right(codec);
+}

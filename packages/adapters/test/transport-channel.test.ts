@@ -1,0 +1,205 @@
+import { firstValueFrom, from, lastValueFrom, map, Subject, take, toArray, delay, of } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+
+import { END } from '../src/channel/transport.js';
+import { transportChannel } from '../src/channel/transport-channel.js';
+import { boundedMergeMap } from '../src/flow/bounded-merge-map.js';
+import { writeAll } from '../src/flow/write-all.js';
+import { utf8Codec } from '../src/codecs/utf8.js';
+import { FakeTransport, flush, msg } from './fake-transport.js';
+
+describe('transportChannel', () => {
+  it('opens the transport on first use, not before', async () => {
+    let opened = 0;
+    const transport = new FakeTransport();
+    const channel = transportChannel(() => (opened++, transport));
+    expect(opened).toBe(0);
+    const subscription = channel.subscribe();
+    await channel.send(msg(1));
+    expect(opened).toBe(1);
+    subscription.unsubscribe();
+    await channel.close();
+    expect(transport.closed).toBe(true);
+  });
+
+  it('delivers incoming messages to every subscriber and completes at end of stream', async () => {
+    const transport = new FakeTransport();
+    transport.incoming.push(msg(1), msg(2), END);
+    const channel = transportChannel(() => transport);
+    const [a, b] = await Promise.all([lastValueFrom(channel.pipe(toArray())), lastValueFrom(channel.pipe(toArray()))]);
+    expect(a.map((m) => m[0])).toEqual([1, 2]);
+    expect(b.map((m) => m[0])).toEqual([1, 2]);
+    // A late subscriber sees the end at once.
+    await expect(lastValueFrom(channel.pipe(toArray()))).resolves.toEqual([]);
+  });
+
+  it('stops receiving when the last subscriber leaves', async () => {
+    const transport = new FakeTransport();
+    const channel = transportChannel(() => transport);
+    transport.incoming.push(msg(1), msg(2), msg(3));
+    await expect(firstValueFrom(channel)).resolves.toEqual(msg(1));
+    await flush();
+    expect(transport.incoming).toHaveLength(2);
+    expect(transport.readable).toBeNull();
+  });
+
+  it('resolves send only when the kernel accepted the message', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 1;
+    const channel = transportChannel(() => transport);
+    let secondDone = false;
+    await channel.send(msg(1));
+    const second = channel.send(msg(2)).then(() => (secondDone = true));
+    await flush();
+    expect(secondDone).toBe(false);
+    expect(channel.pending).toBe(1);
+    transport.capacity = 2;
+    transport.writable?.();
+    await second;
+    expect(transport.accepted.map((m) => m[0])).toEqual([1, 2]);
+  });
+
+  it('errors the channel when next() overflows highWaterMark with overflow "error"', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 0;
+    const channel = transportChannel(() => transport, { highWaterMark: 2 });
+    const ended = lastValueFrom(channel).catch((error: unknown) => error);
+    await flush();
+    channel.next(msg(1));
+    channel.next(msg(2));
+    channel.next(msg(3));
+    await expect(ended).resolves.toMatchObject({ code: 'ERR_RXIPC_OVERFLOW' });
+  });
+
+  it('drops the newest or the oldest message by policy, and counts them', async () => {
+    for (const [overflow, expected] of [
+      ['drop-newest', [1, 2]],
+      ['drop-oldest', [1, 3]],
+    ] as const) {
+      const transport = new FakeTransport();
+      transport.capacity = 0;
+      const channel = transportChannel(() => transport, { highWaterMark: 2, overflow });
+      channel.next(msg(1));
+      channel.next(msg(2));
+      channel.next(msg(3));
+      expect(channel.stats.dropped).toBe(1);
+      transport.capacity = 10;
+      await flush();
+      transport.writable?.();
+      expect(transport.accepted.map((m) => m[0])).toEqual(expected);
+      await channel.close();
+    }
+  });
+
+  it('rejects pending sends with ERR_RXIPC_CHANNEL_CLOSED on close', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 0;
+    const channel = transportChannel(() => transport);
+    const pending = channel.send(msg(1));
+    await channel.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+    await expect(channel.send(msg(2))).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+    await channel.close(); // idempotent
+  });
+
+  it('flushes what is pending on complete(), then ends the write side', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 1;
+    const channel = transportChannel(() => transport);
+    channel.next(msg(1));
+    channel.next(msg(2));
+    channel.complete();
+    await flush();
+    expect(transport.writeEnded).toBe(false);
+    transport.capacity = 2;
+    transport.writable?.();
+    expect(transport.writeEnded).toBe(true);
+  });
+
+  it('decodes with the codec, and errors or skips on undecodable bytes by policy', async () => {
+    const bad = new Uint8Array([0xff]);
+    const good = new TextEncoder().encode('ok');
+    const erroring = new FakeTransport();
+    erroring.incoming.push(bad);
+    await expect(firstValueFrom(transportChannel(() => erroring, { codec: utf8Codec }))).rejects.toMatchObject({
+      code: 'ERR_RXIPC_DECODE',
+    });
+    const skipping = new FakeTransport();
+    skipping.incoming.push(bad, good, END);
+    const channel = transportChannel(() => skipping, { codec: utf8Codec, onDecodeError: 'skip' });
+    await expect(lastValueFrom(channel.pipe(toArray()))).resolves.toEqual(['ok']);
+    expect(channel.stats.undecodable).toBe(1);
+  });
+
+  it('reads only while a boundedMergeMap downstream has a free slot, through map', async () => {
+    const transport = new FakeTransport();
+    for (let i = 0; i < 100; i++) transport.incoming.push(msg(i));
+    transport.incoming.push(END);
+    const channel = transportChannel(() => transport);
+    const inFlight: Subject<void>[] = [];
+    const results: number[] = [];
+    channel
+      .pipe(
+        map((m) => m[0]!),
+        boundedMergeMap(
+          (n) => {
+            const done = new Subject<void>();
+            inFlight.push(done);
+            return done.pipe(take(1), map(() => n));
+          },
+          { concurrency: 3 },
+        ),
+      )
+      .subscribe((n) => results.push(n));
+    await flush();
+    // Three slots busy: the channel took exactly three messages from the kernel.
+    expect(transport.incoming).toHaveLength(98);
+    inFlight.shift()!.next();
+    await flush();
+    expect(transport.incoming).toHaveLength(97);
+    expect(results).toEqual([0]);
+  });
+
+  it('async iteration pulls from the kernel only as the loop consumes', async () => {
+    const transport = new FakeTransport();
+    for (let i = 0; i < 1000; i++) transport.incoming.push(msg(i % 256));
+    const channel = transportChannel(() => transport);
+    const iterator = channel[Symbol.asyncIterator]();
+    await iterator.next();
+    await flush();
+    expect(transport.incoming.length).toBeGreaterThan(1000 - 70);
+    await iterator.return?.();
+  });
+
+  it('writeAll sends an iterable with backpressure and nothing lost', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 5;
+    const channel = transportChannel(() => transport, { highWaterMark: 4 });
+    const values = Array.from({ length: 50 }, (_, i) => msg(i));
+    const writing = writeAll(channel, values);
+    for (let i = 0; i < 20; i++) {
+      await flush();
+      expect(channel.pending).toBeLessThanOrEqual(4);
+      transport.capacity += 5;
+      transport.writable?.();
+    }
+    await writing;
+    expect(transport.accepted.map((m) => m[0])).toEqual(values.map((m) => m[0]));
+  });
+
+  it('writeAll with a source that ignores pause fails instead of buffering without bound', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 0;
+    const channel = transportChannel(() => transport, { highWaterMark: 4 });
+    const source = from(Array.from({ length: 100 }, (_, i) => msg(i)));
+    await expect(writeAll(channel, source)).rejects.toMatchObject({ code: 'ERR_RXIPC_OVERFLOW' });
+    await channel.close();
+  });
+
+  it('boundedMergeMap errors when a plain source overruns its buffer', async () => {
+    const result = lastValueFrom(
+      from([1, 2, 3, 4, 5]).pipe(boundedMergeMap((n) => of(n).pipe(delay(1)), { concurrency: 1, bufferSize: 2 })),
+    );
+    await expect(result).rejects.toMatchObject({ code: 'ERR_RXIPC_OVERFLOW' });
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The typed surface of the rxipc addon: every function the C++ layer exports, with its
+ * contract. This is the only place where TypeScript learns what the addon provides.
+ *
+ * Conventions, for every function below:
+ * - A failed system call throws a {@link SystemError} shaped like Node's own (`code`, `errno`,
+ *   `syscall`, `path` where there is one), built in one place (`errors.cc`).
+ * - A wrong argument type throws `TypeError`, an out-of-range number `RangeError`, and a
+ *   closed or foreign handle `TypeError` with code `ERR_RXIPC_BAD_HANDLE`. No JavaScript value
+ *   can crash or abort the process.
+ * - "Would block" (`EAGAIN`) is an outcome, returned as `null`; `EINTR` is retried inside.
+ * - Handles are opaque, type-tagged objects that own one kernel object each. Closing twice is
+ *   a no-op; a finalizer and an environment cleanup hook close what a program forgot.
+ */
+
+declare const handleKind: unique symbol;
+
+/** An opaque handle that owns one kernel object; `K` names its kind. */
+export interface Handle<K extends string> {
+  readonly [handleKind]: K;
+}
+
+/** Owns one file descriptor. Closing it closes the descriptor (and stops its watchers). */
+export type FdHandle = Handle<'fd'>;
+/** A `uv_poll` watcher on a descriptor owned by an {@link FdHandle}. */
+export type FdWatcherHandle = Handle<'fd-watcher'>;
+/** A native thread owned by the handle that waits on a kernel object and reports to JS. */
+export type WaiterHandle = Handle<'waiter'>;
+
+/** A system error as Node shapes it (`fs`, `net`): `code`, `errno` (negative), `syscall`, `path`. */
+export interface SystemError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly path?: string;
+}
+
+/** What `fstat(2)` says a descriptor is. */
+export type FdType = 'fifo' | 'socket' | 'file' | 'character' | 'directory' | 'block' | 'unknown';
+
+/** Readiness bits for {@link Binding.fdWatchStart}, as `uv_poll_event`. */
+export const POLL_READABLE = 1;
+export const POLL_WRITABLE = 2;
+export const POLL_DISCONNECT = 4;
+
+export interface Binding {
+  /** The addon's interface version; bumped when this file changes incompatibly. */
+  readonly version: number;
+
+  /**
+   * Symbolic name of an errno value (`11` → `'EAGAIN'`, `42` → `'ENOMSG'`, `43` → `'EIDRM'`).
+   * Covers the IPC errnos Node's own table lacks. Unknown numbers give `'UNKNOWN'`.
+   */
+  errnoName(errno: number): string;
+
+  /**
+   * Builds the same error the addon throws, for TypeScript code that needs one:
+   * `systemError(2, 'mq_open', '/jobs', 'create it first')`. The `hint`, when given, is
+   * appended to the message in parentheses.
+   */
+  systemError(errno: number, syscall: string, path?: string, hint?: string): SystemError;
+
+  // ---- descriptors --------------------------------------------------------------------
+
+  /**
+   * `pipe2(2)`: a new anonymous pipe as `[readEnd, writeEnd]`. Both ends get `O_CLOEXEC`
+   * and `O_NONBLOCK` unless the options say `false`. Errors: `EMFILE`, `ENFILE`.
+   */
+  pipe(options?: { readonly cloexec?: boolean; readonly nonblock?: boolean }): [FdHandle, FdHandle];
+
+  /**
+   * Takes ownership of an existing descriptor (an inherited `fd:3`, or `0` for stdin).
+   * `fcntl(F_GETFD)` checks that it is open first (`EBADF` otherwise). With
+   * `restoreFlagsOnClose` (the default) the file status flags seen at adoption are put back
+   * when the handle closes, so a shared description (a terminal, the shell's pipe) is left
+   * as it was found. With `closeOnClose: false` the descriptor itself stays open on close
+   * (for 0, 1, 2).
+   */
+  fdAdopt(
+    fd: number,
+    options?: { readonly closeOnClose?: boolean; readonly restoreFlagsOnClose?: boolean },
+  ): FdHandle;
+
+  /** The descriptor number, or `-1` once the handle is closed. */
+  fdNumber(handle: FdHandle): number;
+
+  /** `fstat(2)`: what kind of object the descriptor refers to. */
+  fdType(handle: FdHandle): FdType;
+
+  /** Sets or clears `O_NONBLOCK` (`F_SETFL`) and `FD_CLOEXEC` (`F_SETFD`). */
+  fdSetFlags(
+    handle: FdHandle,
+    flags: { readonly nonblock?: boolean; readonly cloexec?: boolean },
+  ): void;
+
+  /** Reads the flags back: `{ nonblock, cloexec }`. */
+  fdGetFlags(handle: FdHandle): { nonblock: boolean; cloexec: boolean };
+
+  /**
+   * `read(2)` into `target` (any `ArrayBufferView`), at most `target.byteLength` bytes.
+   * Returns the byte count, `0` at end of stream, or `null` when nothing is available
+   * (`EAGAIN`). Errors: `EBADF`, `EIO`, ...
+   */
+  fdRead(handle: FdHandle, target: ArrayBufferView): number | null;
+
+  /**
+   * `writev(2)` of the given views, in order (at most `IOV_MAX` = 1024 of them; more is a
+   * `RangeError`). Returns the bytes written (possibly fewer than asked: a partial write),
+   * or `null` when none fit (`EAGAIN`). Errors: `EPIPE` when no reader is left (the process
+   * ignores `SIGPIPE`, as Node does), ...
+   */
+  fdWritev(handle: FdHandle, chunks: readonly ArrayBufferView[]): number | null;
+
+  /** `fcntl(F_GETPIPE_SZ)`: a pipe's capacity in bytes. */
+  fdPipeSize(handle: FdHandle): number;
+
+  /**
+   * Closes the descriptor (stopping and closing any watcher on it first, as libuv requires).
+   * Idempotent.
+   */
+  fdClose(handle: FdHandle): void;
+
+  // ---- waiting on descriptors in the event loop (uv_poll) -----------------------------
+
+  /**
+   * A `uv_poll` watcher on `handle`'s descriptor, created stopped. While started, the
+   * callback runs on the event loop with `(status, events)`: `status` is `0` or a negative
+   * libuv error number, `events` a mask of `POLL_READABLE | POLL_WRITABLE | POLL_DISCONNECT`.
+   * Level-triggered: it fires on every loop turn while the condition holds. An exception
+   * thrown by the callback becomes an uncaught exception, as for any Node callback.
+   */
+  fdWatch(handle: FdHandle, callback: (status: number, events: number) => void): FdWatcherHandle;
+
+  /** Starts (or changes) the events watched: a mask of `POLL_READABLE | POLL_WRITABLE`. */
+  fdWatchStart(watcher: FdWatcherHandle, events: number): void;
+
+  /** Stops watching; the watcher can be started again. Idempotent. */
+  fdWatchStop(watcher: FdWatcherHandle): void;
+
+  /** Stops and releases the watcher (`uv_close`). Idempotent. */
+  fdWatchClose(watcher: FdWatcherHandle): void;
+
+  // ---- owned waiter threads -------------------------------------------------------------
+
+  /**
+   * `eventfd(2)` with `EFD_CLOEXEC | EFD_NONBLOCK` (and `EFD_SEMAPHORE` when asked).
+   */
+  eventfd(initial: number, options?: { readonly semaphore?: boolean }): FdHandle;
+
+  /** Adds `value` (1 .. 2^53-1) to an eventfd counter. Returns `false` on `EAGAIN`. */
+  eventfdWrite(handle: FdHandle, value: number): boolean;
+
+  /** Reads and resets an eventfd counter (or takes 1, in semaphore mode); `null` on `EAGAIN`. */
+  eventfdRead(handle: FdHandle): number | null;
+
+  /**
+   * The owned-waiter-thread facility, proven on a descriptor: a native thread (not the libuv
+   * pool) that blocks in `poll(2)` until `handle` is readable, reports it through a
+   * thread-safe function (`callback(null)` on the event loop, or `callback(error)`), and
+   * then sleeps until re-armed with {@link waiterArm}. Created armed. The same machinery
+   * waits on semaphores, System V queues and futexes, which have no descriptor.
+   * The waiter keeps the event loop alive only while it is armed.
+   */
+  fdWaiter(handle: FdHandle, callback: (error: SystemError | null) => void): WaiterHandle;
+
+  /** Asks the waiter to wait again after a report. Arming an armed waiter is a no-op. */
+  waiterArm(waiter: WaiterHandle): void;
+
+  /**
+   * Wakes the thread, joins it, and releases the thread-safe function. Returns only when
+   * the thread has exited (milliseconds, whatever the thread was waiting on). Idempotent;
+   * also done by the environment cleanup hook at process exit.
+   */
+  waiterClose(waiter: WaiterHandle): void;
+
+  /** How many waiter threads this environment has running now (for leak tests). */
+  waiterCount(): number;
+}
