@@ -32,3 +32,15 @@ export {
   type Problems,
   type UriParts,
 } from './uri/uri.js';
+export {
+  forgetNamedObject,
+  isAlive,
+  listNamedObjects,
+  registerNamedObject,
+  registryDir,
+  startTimeOf,
+  type NamedObjectEntry,
+  type NamedObjectKind,
+  type NamedObjectRecord,
+  type Remover,
+} from './registry/named-objects.js';

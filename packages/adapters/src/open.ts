@@ -32,7 +32,9 @@ const adapters = new Map<string, Adapter>();
  */
 export function registerAdapter<E>(adapter: Adapter<E>): void {
   if (!/^[a-z][a-z0-9+.-]*$/.test(adapter.scheme)) {
-    throw new TypeError(`an adapter scheme is lower-case letters, digits, +, . and -; got ${JSON.stringify(adapter.scheme)}`);
+    throw new TypeError(
+      `an adapter scheme is lower-case letters, digits, +, . and -; got ${JSON.stringify(adapter.scheme)}`,
+    );
   }
   if (adapters.has(adapter.scheme)) {
     throw Object.assign(new TypeError(`the scheme ${adapter.scheme}: is already registered`), {
@@ -72,7 +74,10 @@ const STREAM_OPTIONS = ['framing', 'maxFrameSize'];
  * @throws {InvalidUriError} `ERR_INVALID_ARG_VALUE`, at call time, listing every problem.
  * @throws {UnknownSchemeError} `ERR_RXIPC_UNKNOWN_SCHEME` for a scheme no adapter has.
  */
-export function open<In = Uint8Array, Out = In>(uri: string, options: OpenOptions<In, Out> = {}): Channel<In, Out> {
+export function open<In = Uint8Array, Out = In>(
+  uri: string,
+  options: OpenOptions<In, Out> = {},
+): Channel<In, Out> {
   const parts = orThrow(String(uri), splitUri(uri));
   const adapter = adapters.get(parts.scheme);
   if (adapter === undefined) {
@@ -81,7 +86,11 @@ export function open<In = Uint8Array, Out = In>(uri: string, options: OpenOption
     );
   }
   const isStream = adapter.kind === 'stream';
-  const known = [...COMMON_OPTIONS, ...(isStream ? STREAM_OPTIONS : []), ...(adapter.options ?? [])];
+  const known = [
+    ...COMMON_OPTIONS,
+    ...(isStream ? STREAM_OPTIONS : []),
+    ...(adapter.options ?? []),
+  ];
   const parsed = pipe(
     sequenceS(validation)({
       known: knownParams(parts, known),
@@ -100,7 +109,10 @@ export function open<In = Uint8Array, Out = In>(uri: string, options: OpenOption
   if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1) {
     throw new RangeError(`maxFrameSize must be a positive integer, got ${String(maxFrameSize)}`);
   }
-  return transportChannel<In, Out>(() => framedTransport(adapter.connect(endpoint), framing, maxFrameSize), merged);
+  return transportChannel<In, Out>(
+    () => framedTransport(adapter.connect(endpoint), framing, maxFrameSize),
+    merged,
+  );
 }
 
 function parseCommonOptions(parts: UriParts): Parsed<OpenOptions<unknown>> {
@@ -110,7 +122,12 @@ function parseCommonOptions(parts: UriParts): Parsed<OpenOptions<unknown>> {
       framing: oneOfParam(parts, 'framing', ['length', 'line', 'raw'] as const),
       maxFrameSize: intParam(parts, 'maxFrameSize', 1, 2 ** 31 - 1),
       highWaterMark: intParam(parts, 'highWaterMark', 1, 2 ** 31 - 1),
-      overflow: oneOfParam(parts, 'overflow', ['pause', 'error', 'drop-newest', 'drop-oldest'] as const),
+      overflow: oneOfParam(parts, 'overflow', [
+        'pause',
+        'error',
+        'drop-newest',
+        'drop-oldest',
+      ] as const),
       onDecodeError: oneOfParam(parts, 'onDecodeError', ['error', 'skip'] as const),
       batch: intParam(parts, 'batch', 1, 2 ** 31 - 1),
     }),
@@ -123,6 +140,8 @@ function parseCodec(parts: UriParts): Parsed<Codec<unknown> | undefined> {
   if (name === undefined) return E.right(undefined);
   const codec = codecs[name];
   return codec === undefined
-    ? E.left([`option codec must be one of ${Object.keys(codecs).join(', ')}, got ${JSON.stringify(name)}`])
+    ? E.left([
+        `option codec must be one of ${Object.keys(codecs).join(', ')}, got ${JSON.stringify(name)}`,
+      ])
     : E.right(codec);
 }

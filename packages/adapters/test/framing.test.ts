@@ -14,7 +14,8 @@ function decodeAll(decoder: FrameDecoder, chunks: Uint8Array[]): Uint8Array[] {
   const frames: Uint8Array[] = [];
   for (const chunk of chunks) {
     decoder.push(chunk);
-    for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) frames.push(frame);
+    for (let frame = decoder.next(); frame !== undefined; frame = decoder.next())
+      frames.push(frame);
   }
   const last = decoder.end();
   if (last !== undefined) frames.push(last);
@@ -22,7 +23,9 @@ function decodeAll(decoder: FrameDecoder, chunks: Uint8Array[]): Uint8Array[] {
 }
 
 function encode(framing: Framing, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(framing.prefixLength + payload.byteLength + framing.suffix.byteLength);
+  const frame = new Uint8Array(
+    framing.prefixLength + payload.byteLength + framing.suffix.byteLength,
+  );
   framing.writePrefix(frame, 0, payload.byteLength);
   frame.set(payload, framing.prefixLength);
   frame.set(framing.suffix, framing.prefixLength + payload.byteLength);
@@ -44,12 +47,18 @@ describe('length-prefixed framing', () => {
 
   it('reassembles a length prefix split across chunks, one byte at a time', () => {
     const stream = [...encode(lengthPrefixed, bytes(5, 6)), ...encode(lengthPrefixed, bytes())];
-    const frames = decodeAll(lengthPrefixed.decoder(100), stream.map((b) => bytes(b)));
+    const frames = decodeAll(
+      lengthPrefixed.decoder(100),
+      stream.map((b) => bytes(b)),
+    );
     expect(frames.map((f) => [...f])).toEqual([[5, 6], []]);
   });
 
   it('cuts many frames out of one chunk as views, without copying', () => {
-    const chunk = new Uint8Array([...encode(lengthPrefixed, bytes(1)), ...encode(lengthPrefixed, bytes(2, 2))]);
+    const chunk = new Uint8Array([
+      ...encode(lengthPrefixed, bytes(1)),
+      ...encode(lengthPrefixed, bytes(2, 2)),
+    ]);
     const frames = decodeAll(lengthPrefixed.decoder(100), [chunk]);
     expect(frames.map((f) => [...f])).toEqual([[1], [2, 2]]);
     expect(frames.every((frame) => frame.buffer === chunk.buffer)).toBe(true);
@@ -94,7 +103,9 @@ describe('line framing', () => {
   });
 
   it('refuses to send a payload that contains a newline', () => {
-    expect(() => lineFraming.check(text('a\nb'), 100)).toThrow(expect.objectContaining({ code: 'ERR_RXIPC_FRAMING' }));
+    expect(() => lineFraming.check(text('a\nb'), 100)).toThrow(
+      expect.objectContaining({ code: 'ERR_RXIPC_FRAMING' }),
+    );
   });
 });
 

@@ -22,12 +22,16 @@ describe('open', () => {
   });
 
   it('names the known schemes when the scheme is unknown', () => {
-    expect(() => open('nope:x')).toThrow(expect.objectContaining({ code: 'ERR_RXIPC_UNKNOWN_SCHEME' }));
+    expect(() => open('nope:x')).toThrow(
+      expect.objectContaining({ code: 'ERR_RXIPC_UNKNOWN_SCHEME' }),
+    );
     expect(() => open('nope:x')).toThrow(/fd:, pipe:/);
   });
 
   it('rejects things that are not URIs', () => {
-    expect(() => open('no scheme')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => open('no scheme')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     expect(() => open(42 as never)).toThrow(TypeError);
     expect(() => open('fd:1?' + 'a=1&'.repeat(2000))).toThrow(/at most 4096/);
   });
@@ -58,6 +62,8 @@ describe('open', () => {
     await channel.send({ hello: 'world' } as never);
     expect(new TextDecoder().decode(sent[0])).toBe('{"hello":"world"}');
     await channel.close();
-    expect(() => registerAdapter(defineAdapter({ scheme: 'test-sink' } as never))).toThrow(/already registered/);
+    expect(() => registerAdapter(defineAdapter({ scheme: 'test-sink' } as never))).toThrow(
+      /already registered/,
+    );
   });
 });

@@ -26,7 +26,10 @@ describe('transportChannel', () => {
     const transport = new FakeTransport();
     transport.incoming.push(msg(1), msg(2), END);
     const channel = transportChannel(() => transport);
-    const [a, b] = await Promise.all([lastValueFrom(channel.pipe(toArray())), lastValueFrom(channel.pipe(toArray()))]);
+    const [a, b] = await Promise.all([
+      lastValueFrom(channel.pipe(toArray())),
+      lastValueFrom(channel.pipe(toArray())),
+    ]);
     expect(a.map((m) => m[0])).toEqual([1, 2]);
     expect(b.map((m) => m[0])).toEqual([1, 2]);
     // A late subscriber sees the end at once.
@@ -121,7 +124,9 @@ describe('transportChannel', () => {
     const good = new TextEncoder().encode('ok');
     const erroring = new FakeTransport();
     erroring.incoming.push(bad);
-    await expect(firstValueFrom(transportChannel(() => erroring, { codec: utf8Codec }))).rejects.toMatchObject({
+    await expect(
+      firstValueFrom(transportChannel(() => erroring, { codec: utf8Codec })),
+    ).rejects.toMatchObject({
       code: 'ERR_RXIPC_DECODE',
     });
     const skipping = new FakeTransport();
@@ -145,7 +150,10 @@ describe('transportChannel', () => {
           (n) => {
             const done = new Subject<void>();
             inFlight.push(done);
-            return done.pipe(take(1), map(() => n));
+            return done.pipe(
+              take(1),
+              map(() => n),
+            );
           },
           { concurrency: 3 },
         ),
@@ -198,7 +206,9 @@ describe('transportChannel', () => {
 
   it('boundedMergeMap errors when a plain source overruns its buffer', async () => {
     const result = lastValueFrom(
-      from([1, 2, 3, 4, 5]).pipe(boundedMergeMap((n) => of(n).pipe(delay(1)), { concurrency: 1, bufferSize: 2 })),
+      from([1, 2, 3, 4, 5]).pipe(
+        boundedMergeMap((n) => of(n).pipe(delay(1)), { concurrency: 1, bufferSize: 2 }),
+      ),
     );
     await expect(result).rejects.toMatchObject({ code: 'ERR_RXIPC_OVERFLOW' });
   });

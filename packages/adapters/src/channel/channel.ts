@@ -20,9 +20,7 @@ export type OverflowPolicy = 'pause' | 'error' | 'drop-newest' | 'drop-oldest';
  *   pending sends reject with `ERR_RXIPC_CHANNEL_CLOSED`. Idempotent.
  */
 export interface Channel<In = Uint8Array, Out = In>
-  extends Observable<In>,
-    Observer<Out>,
-    AsyncIterable<In> {
+  extends Observable<In>, Observer<Out>, AsyncIterable<In> {
   /** Resolves when the kernel has accepted `message`. */
   send(message: Out): Promise<void>;
   /** Releases the kernel object; resolves when it is released. Idempotent. */

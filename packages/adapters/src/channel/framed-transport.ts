@@ -90,7 +90,11 @@ class FramedTransport implements MessageTransport {
       runStart = scratchAt;
     };
 
-    for (let i = start; i < end && iov.length < WRITE_BATCH_IOVECS && bytes < WRITE_BATCH_BYTES; i++) {
+    for (
+      let i = start;
+      i < end && iov.length < WRITE_BATCH_IOVECS && bytes < WRITE_BATCH_BYTES;
+      i++
+    ) {
       const payload = messages[i]!;
       const frameLength = framing.prefixLength + payload.byteLength + framing.suffix.byteLength;
       const skip = i === start ? this.headWritten : 0;

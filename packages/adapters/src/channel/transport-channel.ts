@@ -75,7 +75,10 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   ) {
     super((subscriber) => this.attach(subscriber as Subscriber<unknown>));
     this.codec = (options.codec ?? rawCodec) as Codec<unknown>;
-    this.highWaterMark = positiveInteger(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, 'highWaterMark');
+    this.highWaterMark = positiveInteger(
+      options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      'highWaterMark',
+    );
     this.overflow = options.overflow ?? 'error';
     this.skipUndecodable = options.onDecodeError === 'skip';
     this.batch = positiveInteger(options.batch ?? DEFAULT_BATCH, 'batch');
@@ -106,7 +109,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
       return () => {};
     }
     const reader: Reader = { subscriber, valve: currentValve(), stopListening: () => {} };
-    if (reader.valve !== undefined) reader.stopListening = reader.valve.onOpen(() => this.schedulePump());
+    if (reader.valve !== undefined)
+      reader.stopListening = reader.valve.onOpen(() => this.schedulePump());
     this.readers.add(reader);
     try {
       this.ensureOpen();
@@ -126,7 +130,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
 
   private hasDemand(): boolean {
     if (this.readers.size === 0) return false;
-    for (const reader of this.readers) if (reader.valve !== undefined && !reader.valve.open) return false;
+    for (const reader of this.readers)
+      if (reader.valve !== undefined && !reader.valve.open) return false;
     return true;
   }
 
@@ -264,7 +269,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   }
 
   send(value: Out): Promise<void> {
-    if (this.closing !== undefined) return Promise.reject(new ChannelClosedError('send() on a closed channel'));
+    if (this.closing !== undefined)
+      return Promise.reject(new ChannelClosedError('send() on a closed channel'));
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.ending) return Promise.reject(new ChannelClosedError('send() after complete()'));
     let message: Uint8Array;
@@ -285,7 +291,11 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   }
 
   ready(): Promise<void> {
-    if (this.pending < this.highWaterMark || this.closing !== undefined || this.failure !== undefined) {
+    if (
+      this.pending < this.highWaterMark ||
+      this.closing !== undefined ||
+      this.failure !== undefined
+    ) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.readyWaiters.push(resolve));
@@ -436,7 +446,9 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private async release(): Promise<void> {
     this.setWatchReadable(false);
     this.setWatchWritable(false);
-    this.rejectPending(new ChannelClosedError('the channel was closed with messages still pending'));
+    this.rejectPending(
+      new ChannelClosedError('the channel was closed with messages still pending'),
+    );
     const transport = this.transport;
     this.transport = undefined;
     try {

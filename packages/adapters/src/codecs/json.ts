@@ -26,7 +26,11 @@ export const jsonCodec: Codec<unknown> = {
     try {
       return E.right(JSON.parse(decoder.decode(bytes)) as unknown);
     } catch (cause) {
-      return E.left(new DecodeError(`a message of ${bytes.byteLength} bytes is not JSON: ${(cause as Error).message}`));
+      return E.left(
+        new DecodeError(
+          `a message of ${bytes.byteLength} bytes is not JSON: ${(cause as Error).message}`,
+        ),
+      );
     }
   },
 };

@@ -18,5 +18,9 @@ export const rawCodec: Codec<Uint8Array> = {
 };
 
 function describe(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'object' ? value.constructor.name : typeof value;
+  return value === null
+    ? 'null'
+    : typeof value === 'object'
+      ? value.constructor.name
+      : typeof value;
 }

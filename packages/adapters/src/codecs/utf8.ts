@@ -10,7 +10,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export const utf8Codec: Codec<string> = {
   name: 'utf8',
   encode(value) {
-    if (typeof value !== 'string') throw new EncodeError(`the utf8 codec sends strings, got ${typeof value}`);
+    if (typeof value !== 'string')
+      throw new EncodeError(`the utf8 codec sends strings, got ${typeof value}`);
     return encoder.encode(value);
   },
   decode(bytes) {

@@ -22,7 +22,11 @@ export const v8Codec: Codec<unknown> = {
     try {
       return E.right(deserialize(bytes) as unknown);
     } catch (cause) {
-      return E.left(new DecodeError(`a message of ${bytes.byteLength} bytes is not a V8 serialization: ${(cause as Error).message}`));
+      return E.left(
+        new DecodeError(
+          `a message of ${bytes.byteLength} bytes is not a V8 serialization: ${(cause as Error).message}`,
+        ),
+      );
     }
   },
 };

@@ -26,7 +26,9 @@ export const fdAdapter = defineAdapter<FdEndpoint>({
   parse(parts) {
     const match = FD.exec(parts.body);
     if (match === null) {
-      return E.left([`fd: takes a descriptor number or two (fd:0, fd:3,4), got ${JSON.stringify(parts.body)}`]);
+      return E.left([
+        `fd: takes a descriptor number or two (fd:0, fd:3,4), got ${JSON.stringify(parts.body)}`,
+      ]);
     }
     const read = Number(match[1]);
     return E.right({ read, write: match[2] === undefined ? read : Number(match[2]) });

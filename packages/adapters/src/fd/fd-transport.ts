@@ -1,4 +1,11 @@
-import { type Binding, type FdHandle, type FdWatcherHandle, native as defaultBinding, POLL_READABLE, POLL_WRITABLE } from '@rxipc/native';
+import {
+  type Binding,
+  type FdHandle,
+  type FdWatcherHandle,
+  native as defaultBinding,
+  POLL_READABLE,
+  POLL_WRITABLE,
+} from '@rxipc/native';
 
 import type { ByteStreamTransport } from '../channel/transport.js';
 
@@ -34,9 +41,14 @@ class FdTransport implements ByteStreamTransport {
     for (const handle of new Set([readHandle, writeHandle])) {
       if (handle !== undefined) binding.fdSetFlags(handle, { nonblock: true });
     }
-    const shared = readHandle !== undefined && readHandle === writeHandle ? new Side(readHandle, binding) : undefined;
-    this.readSide = shared ?? (readHandle === undefined ? undefined : new Side(readHandle, binding));
-    this.writeSide = shared ?? (writeHandle === undefined ? undefined : new Side(writeHandle, binding));
+    const shared =
+      readHandle !== undefined && readHandle === writeHandle
+        ? new Side(readHandle, binding)
+        : undefined;
+    this.readSide =
+      shared ?? (readHandle === undefined ? undefined : new Side(readHandle, binding));
+    this.writeSide =
+      shared ?? (writeHandle === undefined ? undefined : new Side(writeHandle, binding));
   }
 
   read(target: Uint8Array): number | null {
@@ -46,7 +58,9 @@ class FdTransport implements ByteStreamTransport {
 
   writev(chunks: readonly Uint8Array[]): number | null {
     if (this.writeHandle === undefined) {
-      throw Object.assign(new Error('this channel has no write side'), { code: 'ERR_RXIPC_READ_ONLY' });
+      throw Object.assign(new Error('this channel has no write side'), {
+        code: 'ERR_RXIPC_READ_ONLY',
+      });
     }
     return this.binding.fdWritev(this.writeHandle, chunks);
   }
@@ -104,7 +118,9 @@ class Side {
       if (this.watcher !== undefined) this.binding.fdWatchStop(this.watcher);
       return;
     }
-    this.watcher ??= this.binding.fdWatch(this.handle, (status, events) => this.fire(status, events));
+    this.watcher ??= this.binding.fdWatch(this.handle, (status, events) =>
+      this.fire(status, events),
+    );
     this.binding.fdWatchStart(this.watcher, mask);
   }
 
@@ -112,7 +128,8 @@ class Side {
     // On an error status (a pipe whose reader left reports EBADF here) every watcher runs,
     // and the next read or write returns the real error (EPIPE, ...).
     for (const [event, callback] of [...this.callbacks]) {
-      if (status < 0 || (events & event) !== 0 || (event === POLL_READABLE && events !== 0)) callback();
+      if (status < 0 || (events & event) !== 0 || (event === POLL_READABLE && events !== 0))
+        callback();
     }
   }
 

@@ -1,4 +1,10 @@
-import { from, Observable, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
+import {
+  from,
+  Observable,
+  type ObservableInput,
+  type OperatorFunction,
+  type Subscription,
+} from 'rxjs';
 
 import { OverflowError } from '../errors.js';
 import { subscribeWithValve, ValveController } from './valve.js';

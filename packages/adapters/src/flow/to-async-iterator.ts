@@ -13,7 +13,8 @@ import { subscribeWithValve, ValveController } from './valve.js';
 export function toAsyncIterator<T>(source: Observable<T>, bufferSize = 64): AsyncIterator<T> {
   const buffered: T[] = [];
   const valve = new ValveController();
-  let waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  let waiting:
+    { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
   let end: { error?: unknown } | undefined;
   let subscription: Subscription | undefined;
 
@@ -65,7 +66,9 @@ export function toAsyncIterator<T>(source: Observable<T>, bufferSize = 64): Asyn
         return Promise.resolve({ value, done: false });
       }
       if (end !== undefined) {
-        return 'error' in end ? Promise.reject(end.error) : Promise.resolve({ value: undefined, done: true });
+        return 'error' in end
+          ? Promise.reject(end.error)
+          : Promise.resolve({ value: undefined, done: true });
       }
       return new Promise((resolve, reject) => {
         waiting = { resolve, reject };

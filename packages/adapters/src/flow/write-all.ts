@@ -38,7 +38,10 @@ export async function writeAll<T>(
   if (options.end === true) channel.complete();
 }
 
-async function writeIterable<T>(channel: Channel<unknown, T>, source: Iterable<T> | AsyncIterable<T>): Promise<void> {
+async function writeIterable<T>(
+  channel: Channel<unknown, T>,
+  source: Iterable<T> | AsyncIterable<T>,
+): Promise<void> {
   let last: Promise<void> = Promise.resolve();
   for await (const message of source as AsyncIterable<T>) {
     if (channel.pending > 0) await channel.ready();
@@ -49,14 +52,19 @@ async function writeIterable<T>(channel: Channel<unknown, T>, source: Iterable<T
   await last;
 }
 
-function writeObservable<T>(channel: Channel<unknown, T>, source: Observable<T>, overflow: OverflowPolicy): Promise<void> {
+function writeObservable<T>(
+  channel: Channel<unknown, T>,
+  source: Observable<T>,
+  overflow: OverflowPolicy,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const valve = new ValveController();
     let last: Promise<void> = Promise.resolve();
     let failed = false;
     const hardLimit = 2 * channel.highWaterMark;
-    let subscription: Subscription | undefined;
-    subscription = subscribeWithValve(source, valve, {
+    // Filled once subscribe() returns; a synchronous source runs before that.
+    const upstream: { subscription?: Subscription } = {};
+    const subscription = subscribeWithValve(source, valve, {
       next(message) {
         if (failed) return;
         if (overflow !== 'pause') {
@@ -65,8 +73,12 @@ function writeObservable<T>(channel: Channel<unknown, T>, source: Observable<T>,
         }
         if (channel.pending >= hardLimit) {
           failed = true;
-          reject(new OverflowError(`writeAll: the source ignored the pause and ${channel.pending} messages are pending`));
-          subscription?.unsubscribe();
+          reject(
+            new OverflowError(
+              `writeAll: the source ignored the pause and ${channel.pending} messages are pending`,
+            ),
+          );
+          upstream.subscription?.unsubscribe();
           return;
         }
         last = channel.send(message);
@@ -84,6 +96,7 @@ function writeObservable<T>(channel: Channel<unknown, T>, source: Observable<T>,
         if (!failed) last.then(resolve, reject);
       },
     });
+    upstream.subscription = subscription;
     // A synchronous source may have failed before subscribe() returned.
     if (failed) subscription.unsubscribe();
   });

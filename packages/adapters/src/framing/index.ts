@@ -3,7 +3,12 @@ import { lengthPrefixed } from './length-prefixed.js';
 import { lineFraming } from './line.js';
 import { rawFraming } from './raw.js';
 
-export { DEFAULT_MAX_FRAME_SIZE, type FrameDecoder, type Framing, type FramingName } from './framing.js';
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  type FrameDecoder,
+  type Framing,
+  type FramingName,
+} from './framing.js';
 export { lengthPrefixed } from './length-prefixed.js';
 export { lineFraming } from './line.js';
 export { rawFraming } from './raw.js';

@@ -53,7 +53,9 @@ class LengthDecoder implements FrameDecoder {
     const available = chunk.byteLength - this.offset;
     if (this.headerFilled === 0 && available >= PREFIX) {
       const at = this.offset;
-      const length = ((chunk[at]! << 24) | (chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!) >>> 0;
+      const length =
+        ((chunk[at]! << 24) | (chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!) >>>
+        0;
       this.checkLength(length);
       if (available - PREFIX >= length) {
         // The common case: the whole frame is in this chunk. A view, not a copy.
@@ -79,7 +81,10 @@ class LengthDecoder implements FrameDecoder {
   end(): Uint8Array | undefined {
     const pendingHeader = this.headerFilled > 0 || this.offset < this.chunk.byteLength;
     if (this.partial !== undefined || pendingHeader) {
-      const have = this.partial !== undefined ? `${this.partialFilled} of ${this.partial.byteLength} payload bytes` : 'part of a length prefix';
+      const have =
+        this.partial !== undefined
+          ? `${this.partialFilled} of ${this.partial.byteLength} payload bytes`
+          : 'part of a length prefix';
       throw new TruncatedFrameError(`the stream ended inside a frame (${have} received)`);
     }
     return undefined;
@@ -93,7 +98,10 @@ class LengthDecoder implements FrameDecoder {
 
   private continuePartial(): Uint8Array | undefined {
     const partial = this.partial!;
-    const take = Math.min(partial.byteLength - this.partialFilled, this.chunk.byteLength - this.offset);
+    const take = Math.min(
+      partial.byteLength - this.partialFilled,
+      this.chunk.byteLength - this.offset,
+    );
     partial.set(this.chunk.subarray(this.offset, this.offset + take), this.partialFilled);
     this.partialFilled += take;
     this.offset += take;

@@ -18,7 +18,9 @@ export const lineFraming: Framing = {
   suffix: SUFFIX,
   check(payload, maxFrameSize) {
     if (payload.byteLength > maxFrameSize) {
-      throw new FrameTooLargeError(`a line of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`);
+      throw new FrameTooLargeError(
+        `a line of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`,
+      );
     }
     if (payload.includes(NEWLINE)) {
       throw new FramingError('a message sent with line framing contains a newline');
@@ -89,7 +91,9 @@ class LineDecoder implements FrameDecoder {
     if (length > this.maxFrameSize) {
       this.carried = [];
       this.carriedLength = 0;
-      throw new FrameTooLargeError(`an incoming line is longer than maxFrameSize ${this.maxFrameSize} bytes`);
+      throw new FrameTooLargeError(
+        `an incoming line is longer than maxFrameSize ${this.maxFrameSize} bytes`,
+      );
     }
   }
 }

@@ -15,7 +15,9 @@ export const rawFraming: Framing = {
   suffix: EMPTY,
   check(payload, maxFrameSize) {
     if (payload.byteLength > maxFrameSize) {
-      throw new FrameTooLargeError(`a message of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`);
+      throw new FrameTooLargeError(
+        `a message of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`,
+      );
     }
   },
   decoder: () => new RawDecoder(),

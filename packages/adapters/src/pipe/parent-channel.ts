@@ -13,6 +13,8 @@ import { parentChannelUri } from './pipe-link.js';
  * ```
  * @throws {Error} `ERR_RXIPC_NO_PARENT_CHANNEL` when this process was not started that way.
  */
-export function parentChannel<In = Uint8Array, Out = In>(options: OpenOptions<In, Out> = {}): Channel<In, Out> {
+export function parentChannel<In = Uint8Array, Out = In>(
+  options: OpenOptions<In, Out> = {},
+): Channel<In, Out> {
   return open(parentChannelUri(), options);
 }

@@ -15,7 +15,9 @@ export const pipeAdapter = defineAdapter<Record<string, never>>({
   kind: 'stream',
   description: 'a new anonymous pipe, looped back (use pipeLink() for a child process)',
   parse(parts) {
-    return parts.body === '' ? E.right({}) : E.left([`pipe: takes no address, got ${JSON.stringify(parts.body)}`]);
+    return parts.body === ''
+      ? E.right({})
+      : E.left([`pipe: takes no address, got ${JSON.stringify(parts.body)}`]);
   },
   connect() {
     const [read, write] = native.pipe();

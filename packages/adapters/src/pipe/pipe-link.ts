@@ -42,7 +42,9 @@ export interface PipeLink<In = Uint8Array, Out = In> {
  * // worker.js:  parentChannel({ framing: 'line', codec: utf8Codec }).subscribe(...)
  * ```
  */
-export function pipeLink<In = Uint8Array, Out = In>(options: OpenOptions<In, Out> = {}): PipeLink<In, Out> {
+export function pipeLink<In = Uint8Array, Out = In>(
+  options: OpenOptions<In, Out> = {},
+): PipeLink<In, Out> {
   const toChild = native.pipe({ nonblock: false });
   let fromChild: [FdHandle, FdHandle];
   try {
@@ -56,7 +58,8 @@ export function pipeLink<In = Uint8Array, Out = In>(options: OpenOptions<In, Out
   const framing = framings[options.framing ?? 'length'];
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   const channel = transportChannel<In, Out>(
-    () => framedTransport(fdTransport({ read: parentRead, write: parentWrite }), framing, maxFrameSize),
+    () =>
+      framedTransport(fdTransport({ read: parentRead, write: parentWrite }), framing, maxFrameSize),
     options,
   );
   let released = false;

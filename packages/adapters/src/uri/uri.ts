@@ -33,7 +33,9 @@ export function splitUri(uri: unknown): Parsed<UriParts> {
   const colon = uri.indexOf(':');
   const scheme = colon === -1 ? '' : uri.slice(0, colon);
   if (!SCHEME.test(scheme)) {
-    return E.left([`expected scheme:address (for example fd:0 or pipe:), got ${JSON.stringify(uri)}`]);
+    return E.left([
+      `expected scheme:address (for example fd:0 or pipe:), got ${JSON.stringify(uri)}`,
+    ]);
   }
   const rest = uri.slice(colon + 1);
   const question = rest.indexOf('?');
@@ -65,12 +67,19 @@ export function knownParams(parts: UriParts, known: readonly string[]): Parsed<v
 }
 
 /** An optional integer option within `[min, max]`. */
-export function intParam(parts: UriParts, name: string, min: number, max: number): Parsed<number | undefined> {
+export function intParam(
+  parts: UriParts,
+  name: string,
+  min: number,
+  max: number,
+): Parsed<number | undefined> {
   const text = parts.params.get(name);
   if (text === undefined) return E.right(undefined);
   const value = Number(text);
   if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-    return E.left([`option ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`]);
+    return E.left([
+      `option ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    ]);
   }
   return E.right(value);
 }
@@ -85,11 +94,17 @@ export function boolParam(parts: UriParts, name: string): Parsed<boolean | undef
 }
 
 /** An optional option from a fixed set of words. */
-export function oneOfParam<T extends string>(parts: UriParts, name: string, choices: readonly T[]): Parsed<T | undefined> {
+export function oneOfParam<T extends string>(
+  parts: UriParts,
+  name: string,
+  choices: readonly T[],
+): Parsed<T | undefined> {
   const text = parts.params.get(name);
   if (text === undefined) return E.right(undefined);
   if ((choices as readonly string[]).includes(text)) return E.right(text as T);
-  return E.left([`option ${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(text)}`]);
+  return E.left([
+    `option ${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(text)}`,
+  ]);
 }
 
 /** The value, or one `InvalidUriError` listing every problem. */
