@@ -5,11 +5,7 @@ export default defineConfig({
   // package at `src/` (TOOLCHAIN.md, pitfall 5).
   ssr: { resolve: { conditions: ['@rxipc/source'] } },
   test: {
-    include: [
-      'packages/*/test/**/*.test.ts',
-      'test/**/*.test.ts',
-      'examples/*/test.ts',
-    ],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -49,6 +49,6 @@ export function parseCommandArgs<T extends Parameters<typeof parseArgs>[0]>(
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new Error(`${command}: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(`${command}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
 }

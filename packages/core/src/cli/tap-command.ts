@@ -1,5 +1,6 @@
 import { open } from '@rxipc/adapters';
-import { Observable, take } from 'rxjs';
+import type { Observable} from 'rxjs';
+import { take } from 'rxjs';
 
 import { type Command, parseCommandArgs } from './commands.js';
 
