@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,12 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { open, pipeLink, utf8Codec } from '../src/index.js';
 import { nodeArgsFor } from '../src/testkit/index.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'rxipc-pipe-test-'));
+// Inside the package, so the scripts resolve rxjs through its node_modules.
+const cache = new URL('../node_modules/.cache/', import.meta.url).pathname;
+mkdirSync(cache, { recursive: true });
+const work = mkdtempSync(path.join(cache, 'pipe-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs a TypeScript snippet in a child node that imports the adapters from source. */
 function script(name: string, body: string): string[] {
-  const file = path.join(work, `${name}.ts`);
+  const file = path.join(work, `${name}.mts`);
   const adapters = new URL('../src/index.ts', import.meta.url).pathname;
   writeFileSync(
     file,

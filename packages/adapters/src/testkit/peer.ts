@@ -6,9 +6,8 @@
  */
 import { lastValueFrom, timer, map, count as countOp } from 'rxjs';
 
-import { boundedMergeMap } from '../flow/bounded-merge-map.js';
-import { open } from '../open.js';
-import { parentChannelUri } from '../pipe/pipe-link.js';
+// The package entry, so the built-in adapters are registered.
+import { boundedMergeMap, open, parentChannelUri } from '../index.js';
 import { readSeq, seqMessage } from './sequence.js';
 
 const [role, countText, setup] = process.argv.slice(2);

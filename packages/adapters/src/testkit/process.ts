@@ -13,7 +13,7 @@ export function countOpenFds(): number {
  */
 export function nodeArgsFor(script: URL): string[] {
   const path = fileURLToPath(script);
-  return path.endsWith('.ts') ? ['--import', 'tsx', '--conditions=@rxipc/source', path] : [path];
+  return /\.m?ts$/.test(path) ? ['--import', 'tsx', '--conditions=@rxipc/source', path] : [path];
 }
 
 /** What a peer prints on its last stdout line. */
