@@ -13,7 +13,10 @@ const output = path.join(root, 'build', 'Release', 'rxipc.node');
 function isStale() {
   if (!existsSync(output)) return true;
   const built = statSync(output).mtimeMs;
-  const sources = ['binding.gyp', ...readdirSync(path.join(root, 'src')).map((f) => path.join('src', f))];
+  const sources = [
+    'binding.gyp',
+    ...readdirSync(path.join(root, 'src')).map((f) => path.join('src', f)),
+  ];
   return sources.some((file) => statSync(path.join(root, file)).mtimeMs > built);
 }
 

@@ -1,5 +1,5 @@
 import { open } from '@rxipc/adapters';
-import type { Observable} from 'rxjs';
+import type { Observable } from 'rxjs';
 import { take } from 'rxjs';
 
 import { type Command, parseCommandArgs } from './commands.js';
