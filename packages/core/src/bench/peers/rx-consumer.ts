@@ -1,0 +1,27 @@
+/**
+ * The rxipc consumer: `rx-consumer URI COUNT SIZE`. Opens `URI` with `open()` (default
+ * framing: 4-byte big-endian length prefix) and counts messages and payload bytes in an
+ * ordinary RxJS subscriber, then reports the time from the first message to completion.
+ */
+import { open } from '@rxipc/adapters';
+
+import { fail, peerArgs, reportReady, reportResult } from './protocol.js';
+
+const args = peerArgs(['uri', 'count', 'size'] as const);
+const expected = { count: Number(args.count), size: Number(args.size) };
+
+const channel = open(args.uri);
+const received = { messages: 0, bytes: 0, start: 0n };
+channel.subscribe({
+  next(message) {
+    if (received.messages === 0) received.start = process.hrtime.bigint();
+    received.messages++;
+    received.bytes += message.byteLength;
+  },
+  error: fail,
+  complete() {
+    reportResult(received, expected);
+    channel.close().catch(fail);
+  },
+});
+reportReady();
