@@ -71,6 +71,20 @@ describe('length-prefixed framing', () => {
     expect(() => decoder.next()).toThrow(/4294967295 bytes, above maxFrameSize 1024/);
   });
 
+  it('offers the rest of a large frame as a direct read target, then returns it whole', () => {
+    const decoder = lengthPrefixed.decoder(1 << 20);
+    const payload = Uint8Array.from({ length: 40_000 }, (_, i) => i & 0xff);
+    const frame = encode(lengthPrefixed, payload);
+    decoder.push(frame.subarray(0, 1000));
+    expect(decoder.next()).toBeUndefined();
+    const target = decoder.directTarget!()!;
+    expect(target.byteLength).toBe(40_000 - 996);
+    target.set(frame.subarray(1000));
+    decoder.filled!(target.byteLength);
+    expect(decoder.directTarget!()).toBeUndefined();
+    expect(decoder.next()).toEqual(payload);
+  });
+
   it('reports a stream that ends inside a frame', () => {
     const decoder = lengthPrefixed.decoder(100);
     expect(() => decodeAll(decoder, [bytes(0, 0, 0, 9, 1, 2)])).toThrow(TruncatedFrameError);

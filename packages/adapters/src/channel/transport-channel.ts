@@ -241,8 +241,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     if (this.ending || this.closing !== undefined || this.failure !== undefined) return;
     let message: Uint8Array;
     try {
-      message = this.encode(value);
       this.ensureOpen();
+      message = this.encode(value);
     } catch (error) {
       this.fail(error);
       return;
@@ -275,8 +275,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     if (this.ending) return Promise.reject(new ChannelClosedError('send() after complete()'));
     let message: Uint8Array;
     try {
-      message = this.encode(value);
       this.ensureOpen();
+      message = this.encode(value);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -314,14 +314,14 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     if (this.pending === 0 && this.waitingSends.length === 0) this.endWrite();
   }
 
+  /** Encodes and checks a message; the transport is open (callers ensure it first). */
   private encode(value: Out): Uint8Array {
     const message = this.codec.encode(value);
-    if (this.transport !== undefined) this.transport.check(message);
+    this.transport!.check(message);
     return message;
   }
 
   private enqueue(message: Uint8Array, settler: Settler | undefined): void {
-    this.transport!.check(message);
     this.queue.push(message);
     this.settlers.push(settler);
     if (!this.flushScheduled && !this.watchingWritable) {

@@ -36,6 +36,14 @@ export interface FrameDecoder {
   /** The next complete payload, or `undefined` when more bytes are needed. May throw. */
   next(): Uint8Array | undefined;
   /**
+   * Where the next bytes may be read to directly, skipping the chunk: the unfilled rest of a
+   * large frame being reassembled, or `undefined`. After reading `n` bytes into it, call
+   * {@link filled}. Optional; a decoder without it always takes chunks.
+   */
+  directTarget?(): Uint8Array | undefined;
+  /** Reports `n` bytes read into the last {@link directTarget}. */
+  filled?(n: number): void;
+  /**
    * At end of stream: the last payload, if the framing allows one without a terminator
    * (`line`), or `undefined`. Throws `TruncatedFrameError` when a frame was cut short.
    */

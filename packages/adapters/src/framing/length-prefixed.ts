@@ -2,6 +2,8 @@ import { FrameTooLargeError, TruncatedFrameError } from '../errors.js';
 import type { FrameDecoder, Framing } from './framing.js';
 
 const PREFIX = 4;
+/** A frame still missing this many bytes is read into directly, not through a chunk. */
+const DIRECT_READ_MIN = 16 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -76,6 +78,17 @@ class LengthDecoder implements FrameDecoder {
     const length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
     this.checkLength(length);
     return this.startPartial(length);
+  }
+
+  directTarget(): Uint8Array | undefined {
+    const partial = this.partial;
+    if (partial === undefined || this.offset < this.chunk.byteLength) return undefined;
+    const rest = partial.byteLength - this.partialFilled;
+    return rest >= DIRECT_READ_MIN ? partial.subarray(this.partialFilled) : undefined;
+  }
+
+  filled(n: number): void {
+    this.partialFilled += n;
   }
 
   end(): Uint8Array | undefined {
