@@ -74,7 +74,10 @@ export interface Binding {
    * `restoreFlagsOnClose` (the default) the file status flags seen at adoption are put back
    * when the handle closes, so a shared description (a terminal, the shell's pipe) is left
    * as it was found. With `closeOnClose: false` the descriptor itself stays open on close
-   * (for 0, 1, 2).
+   * (for 0, 1, 2). A descriptor has one owner that closes it, or any number that do not:
+   * adopting a number that an open handle of this process already owns throws `EBUSY`
+   * (`syscall: 'fdAdopt'`) when either would close it, since the second close would hit
+   * whatever the kernel reused the number for.
    */
   fdAdopt(
     fd: number,
@@ -128,10 +131,17 @@ export interface Binding {
    * libuv error number, `events` a mask of `POLL_READABLE | POLL_WRITABLE | POLL_DISCONNECT`.
    * Level-triggered: it fires on every loop turn while the condition holds. An exception
    * thrown by the callback becomes an uncaught exception, as for any Node callback.
+   * The watcher keeps `handle` and `callback` alive until closed, and a started watcher keeps
+   * itself alive. `uv_poll_init` makes the descriptor non-blocking. libuv allows one watcher
+   * per descriptor and loop: `EEXIST` when another one (or one of Node's own streams) already
+   * polls it; `EPERM` for a regular file or a directory, which epoll cannot wait on.
    */
   fdWatch(handle: FdHandle, callback: (status: number, events: number) => void): FdWatcherHandle;
 
-  /** Starts (or changes) the events watched: a mask of `POLL_READABLE | POLL_WRITABLE`. */
+  /**
+   * Starts (or changes) the events watched: a mask of `POLL_READABLE | POLL_WRITABLE`
+   * (`POLL_DISCONNECT` may be added; `0` stops). Any other value is a `RangeError`.
+   */
   fdWatchStart(watcher: FdWatcherHandle, events: number): void;
 
   /** Stops watching; the watcher can be started again. Idempotent. */

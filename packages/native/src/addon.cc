@@ -1,0 +1,31 @@
+// Module init: one environment (main thread or worker) loads the addon; this builds its
+// registry and exports everything binding.ts declares.
+#include <napi.h>
+
+#include "export.h"
+#include "registry.h"
+
+namespace rxipc {
+
+// binding.ts's Binding.version: bump when that interface changes incompatibly.
+constexpr int kVersion = 1;
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    Registry::Install(env);
+    exports.Set("version", Napi::Number::New(env, kVersion));
+    ExportErrors(env, exports);
+    ExportFd(env, exports);
+    ExportFdWatcher(env, exports);
+    ExportEventfd(env, exports);
+    ExportWaiter(env, exports);
+    ExportFdWaiter(env, exports);
+    return exports;
+}
+
+}  // namespace rxipc
+
+// The macro pastes the name into an identifier, so it must be unqualified.
+static Napi::Object InitRxipc(Napi::Env env, Napi::Object exports) {
+    return rxipc::Init(env, exports);
+}
+NODE_API_MODULE(rxipc, InitRxipc)
