@@ -70,7 +70,7 @@ async function acquireLock() {
 if (process.argv.includes('--if-stale') && !isStale()) process.exit(0);
 
 await acquireLock();
-let status = 1;
+let status;
 try {
   const nodedir = path.resolve(process.execPath, '..', '..');
   const nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
