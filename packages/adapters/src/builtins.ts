@@ -2,6 +2,10 @@
 import { fdAdapter } from './fd/fd-adapter.js';
 import { registerAdapter } from './open.js';
 import { pipeAdapter } from './pipe/pipe-adapter.js';
+import { posixMqAdapter } from './posix-mq/posix-mq-adapter.js';
+import { sysvMqAdapter } from './sysv-mq/sysv-mq-adapter.js';
 
 registerAdapter(fdAdapter);
 registerAdapter(pipeAdapter);
+registerAdapter(posixMqAdapter);
+registerAdapter(sysvMqAdapter);

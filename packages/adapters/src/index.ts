@@ -20,6 +20,7 @@ export * from './framing/index.js';
 export { open, registerAdapter, registeredAdapters, type OpenOptions } from './open.js';
 export { parentChannel } from './pipe/parent-channel.js';
 export { pipeAdapter } from './pipe/pipe-adapter.js';
+export * from './posix-mq/index.js';
 export { CHANNEL_ENV, parentChannelUri, pipeLink, type PipeLink } from './pipe/pipe-link.js';
 export {
   boolParam,
@@ -44,3 +45,4 @@ export {
   type NamedObjectRecord,
   type Remover,
 } from './registry/named-objects.js';
+export * from './sysv-mq/index.js';

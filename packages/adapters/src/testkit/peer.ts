@@ -4,7 +4,7 @@
  * - `slow-consumer`: takes 1 ms per message (with demand through boundedMergeMap), checks order.
  * - `fast-producer`: sends `count` numbered messages as fast as the channel accepts them.
  */
-import { lastValueFrom, timer, map, count as countOp } from 'rxjs';
+import { lastValueFrom, timer, map, count as countOp, take } from 'rxjs';
 
 // The package entry, so the built-in adapters are registered.
 import { boundedMergeMap, open, parentChannelUri } from '../index.js';
@@ -31,6 +31,9 @@ if (role === 'slow-consumer') {
         },
         { concurrency: 1 },
       ),
+      // `count` messages, or fewer if the stream ends first: message queues have no end of
+      // stream, so the count, not the producer's complete(), tells when all have arrived.
+      take(total),
       countOp(),
     ),
   );
