@@ -1,0 +1,225 @@
+import {
+  type Binding,
+  type FdHandle,
+  type FdWatcherHandle,
+  POLL_READABLE,
+  POLL_WRITABLE,
+} from '@rxipc/native';
+
+import type { MessageTransport } from '../channel/transport.js';
+import { isSystemError } from '../errors.js';
+import type { MessageTags } from '../internal/envelope.js';
+import { procNumber } from '../internal/proc.js';
+import { registerNamedObject } from '../registry/named-objects.js';
+import { messageTooLong, mqOpenError } from './errors.js';
+import type { PosixMqEndpoint } from './uri.js';
+
+/** How many times opening retries when the queue appears or vanishes between two calls. */
+const OPEN_ATTEMPTS = 5;
+
+/** Options for {@link posixMqTransport}. */
+export interface PosixMqTransportOptions {
+  /** The native binding; tests pass a fake kernel. */
+  readonly binding: Binding;
+  /** Where received messages get their priority and sent ones find theirs (envelopes). */
+  readonly priorities?: MessageTags;
+}
+
+/**
+ * Opens a POSIX message queue as a {@link MessageTransport}: one kernel message is one
+ * message, sent with `mq_send` and received with `mq_receive` (highest priority first, as the
+ * kernel delivers), both non-blocking and woken by `uv_poll` on the queue descriptor (Linux
+ * queue descriptors are pollable), so no thread waits.
+ *
+ * Opening: with `create` (the default) the queue is created with `O_EXCL` first, so the
+ * channel knows whether it created it; if it exists, the existing queue is opened (unless
+ * `exclusive`). A queue this channel created is recorded in the registry of named objects
+ * and unlinked when it closes, unless `persist`.
+ *
+ * Buffers: one receive buffer of the queue's `msgsize`; every received message is a copy of
+ * its bytes. Nothing is held back: the queue itself is the buffer.
+ *
+ * @throws {SystemError} `mq_open` errors with a hint naming the limit (`EINVAL`, `EMFILE`,
+ * `ENOSPC`, `ENOENT`, `EEXIST`, `EACCES`).
+ */
+export function posixMqTransport(
+  endpoint: PosixMqEndpoint,
+  options: PosixMqTransportOptions,
+): MessageTransport {
+  return new PosixMqTransport(endpoint, options.binding, options.priorities);
+}
+
+class PosixMqTransport implements MessageTransport {
+  readonly maxMessageSize: number;
+  private readonly handle: FdHandle;
+  private readonly release: ((removeNow?: boolean) => void) | undefined;
+  private readonly buffer: Uint8Array;
+  private readonly priority = new Uint32Array(1);
+  private readonly defaultPriority: number;
+  private readonly canRead: boolean;
+  private readonly canWrite: boolean;
+  private watcher: FdWatcherHandle | undefined;
+  private onReadable: (() => void) | null = null;
+  private onWritable: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly endpoint: PosixMqEndpoint,
+    private readonly binding: Binding,
+    private readonly priorities: MessageTags | undefined,
+  ) {
+    const access = endpoint.access ?? 'readwrite';
+    this.canRead = access !== 'write';
+    this.canWrite = access !== 'read';
+    this.defaultPriority = endpoint.priority ?? 0;
+    const { handle, created } = this.openQueue();
+    this.handle = handle;
+    try {
+      this.maxMessageSize = binding.mqGetAttr(handle).msgsize;
+      this.buffer = new Uint8Array(this.maxMessageSize);
+      if (created && endpoint.persist !== true) {
+        const name = endpoint.name;
+        this.release = registerNamedObject(
+          { kind: 'posix-mq', name, mode: endpoint.mode ?? 0o600 },
+          () => unlinkQuietly(binding, name),
+        );
+      }
+    } catch (error) {
+      binding.fdClose(handle);
+      if (created) unlinkQuietly(binding, endpoint.name);
+      throw error;
+    }
+  }
+
+  private openQueue(): { handle: FdHandle; created: boolean } {
+    const { binding, endpoint } = this;
+    const { name } = endpoint;
+    const access = { read: this.canRead, write: this.canWrite };
+    // mq_open takes both attributes or neither; fill a missing one with the system default.
+    const attributes =
+      endpoint.maxmsg === undefined && endpoint.msgsize === undefined
+        ? {}
+        : {
+            maxmsg: endpoint.maxmsg ?? procNumber('/proc/sys/fs/mqueue/msg_default') ?? 10,
+            msgsize: endpoint.msgsize ?? procNumber('/proc/sys/fs/mqueue/msgsize_default') ?? 8192,
+          };
+    const creating = { ...access, create: true, exclusive: true, mode: endpoint.mode ?? 0o600 };
+    try {
+      if (endpoint.create === false)
+        return { handle: binding.mqOpen(name, access), created: false };
+      if (endpoint.exclusive === true) {
+        return { handle: binding.mqOpen(name, { ...creating, ...attributes }), created: true };
+      }
+      // O_EXCL first, so that we know whether the queue is ours; then the existing one. A
+      // queue can appear or vanish between the two calls (another process), hence the loop.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return { handle: binding.mqOpen(name, { ...creating, ...attributes }), created: true };
+        } catch (error) {
+          if (!isSystemError(error, 'EEXIST')) throw error;
+        }
+        try {
+          return { handle: binding.mqOpen(name, access), created: false };
+        } catch (error) {
+          if (!isSystemError(error, 'ENOENT') || attempt >= OPEN_ATTEMPTS) throw error;
+        }
+      }
+    } catch (error) {
+      throw mqOpenError(binding, error, { name, ...attributes });
+    }
+  }
+
+  check(message: Uint8Array): void {
+    if (!this.canWrite) throw directionError(this.endpoint.name, 'write');
+    if (message.byteLength > this.maxMessageSize) {
+      throw messageTooLong(
+        this.binding,
+        this.endpoint.name,
+        message.byteLength,
+        this.maxMessageSize,
+      );
+    }
+  }
+
+  receive(): Uint8Array | null {
+    if (!this.canRead) throw directionError(this.endpoint.name, 'read');
+    const length = this.binding.mqReceive(this.handle, this.buffer, this.priority);
+    if (length === null) return null;
+    const message = this.buffer.slice(0, length);
+    this.priorities?.set(message, this.priority[0]!);
+    return message;
+  }
+
+  send(messages: readonly Uint8Array[], start: number, end: number): number {
+    const { binding, handle, priorities, defaultPriority } = this;
+    let index = start;
+    for (; index < end; index++) {
+      const message = messages[index]!;
+      const priority =
+        priorities === undefined ? defaultPriority : priorities.get(message, defaultPriority);
+      if (!binding.mqSend(handle, message, priority)) break; // full: EAGAIN
+    }
+    return index - start;
+  }
+
+  watchReadable(callback: (() => void) | null): void {
+    this.onReadable = callback;
+    this.updateWatcher();
+  }
+
+  watchWritable(callback: (() => void) | null): void {
+    this.onWritable = callback;
+    this.updateWatcher();
+  }
+
+  /** One uv_poll for both directions (libuv allows one per descriptor and loop). */
+  private updateWatcher(): void {
+    if (this.closed) return;
+    const mask =
+      (this.onReadable !== null ? POLL_READABLE : 0) |
+      (this.onWritable !== null ? POLL_WRITABLE : 0);
+    if (mask === 0) {
+      if (this.watcher !== undefined) this.binding.fdWatchStop(this.watcher);
+      return;
+    }
+    this.watcher ??= this.binding.fdWatch(this.handle, (status, events) => {
+      // An error status stops the poll; both sides then try, and meet the real error.
+      if ((status < 0 || (events & POLL_READABLE) !== 0) && this.onReadable !== null)
+        this.onReadable();
+      if ((status < 0 || (events & POLL_WRITABLE) !== 0) && this.onWritable !== null)
+        this.onWritable();
+    });
+    this.binding.fdWatchStart(this.watcher, mask);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onReadable = null;
+    this.onWritable = null;
+    try {
+      // fdClose closes the watcher first (uv_close), then the descriptor (mq_close).
+      this.binding.fdClose(this.handle);
+    } finally {
+      this.release?.(true);
+    }
+  }
+}
+
+function unlinkQuietly(binding: Binding, name: string): void {
+  try {
+    binding.mqUnlink(name);
+  } catch (error) {
+    // Someone else unlinked it already (rxipc clean, another process): it is gone either way.
+    if (!isSystemError(error, 'ENOENT')) throw error;
+  }
+}
+
+function directionError(name: string, direction: 'read' | 'write'): Error {
+  return Object.assign(
+    new Error(
+      `the queue ${name} was opened with access=${direction === 'read' ? 'write' : 'read'}: this channel cannot ${direction}`,
+    ),
+    { code: direction === 'read' ? 'ERR_RXIPC_WRITE_ONLY' : 'ERR_RXIPC_READ_ONLY' },
+  );
+}
