@@ -65,26 +65,42 @@ export async function runDemo(
     'rxipc demo: producer | stage | sink, three processes over two pipes; the sink takes 1 ms a message.',
   );
   write(
-    "Watch the producer slow to the sink's rate while every process stays within a fixed memory bound.\n",
+    "The producer could send millions a second; backpressure holds it to the sink's pace, and the",
   );
   write(
-    `${'t'.padEnd(4)}${ROLES.map((r) => `${r} msg/s`.padStart(16) + 'MB'.padStart(6)).join('')}`,
+    "messages in flight (two pipes, two bounded queues) and every process's memory stay flat.\n",
   );
-  let previous = { producer: 0, stage: 0, sink: 0 };
+  const columns: [string, number][] = [
+    ['t', 4],
+    ['produced', 10],
+    ['staged', 10],
+    ['consumed', 10],
+    ['in flight', 11],
+    ['producer/s', 12],
+    ['sink/s', 9],
+    ['MB (each)', 14],
+  ];
+  const row = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(columns[i]![1]) : cell.padStart(columns[i]![1])))
+      .join('');
+  write(row(columns.map(([title]) => title)));
   try {
     for (let t = 1; t <= seconds; t++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const row = ROLES.map((role) => {
-        const sample = latest[role];
-        const rate = (sample?.count ?? 0) - previous[role];
-        return `${rate.toLocaleString('en-US').padStart(16)}${mb(sample?.rss ?? 0).padStart(6)}`;
-      });
-      previous = {
-        producer: latest.producer?.count ?? 0,
-        stage: latest.stage?.count ?? 0,
-        sink: latest.sink?.count ?? 0,
-      };
-      write(`${`${t}s`.padEnd(4)}${row.join('')}`);
+      const count = (role: DemoSample['role']) => latest[role]?.count ?? 0;
+      write(
+        row([
+          `${t}s`,
+          n(count('producer')),
+          n(count('stage')),
+          n(count('sink')),
+          n(count('producer') - count('sink')),
+          n(Math.round(count('producer') / t)),
+          n(Math.round(count('sink') / t)),
+          ROLES.map((role) => mb(latest[role]?.rss ?? 0)).join('/'),
+        ]),
+      );
     }
   } finally {
     for (const child of Object.values(children)) child.kill('SIGTERM');
@@ -97,7 +113,7 @@ export async function runDemo(
   }
   const inFlight = (latest.producer?.count ?? 0) - (latest.sink?.count ?? 0);
   write(
-    `\nproduced ${latest.producer?.count ?? 0}, consumed ${latest.sink?.count ?? 0}: ${inFlight} messages in flight, held by two pipes and two bounded queues.`,
+    `\nproduced ${n(latest.producer?.count ?? 0)}, consumed ${n(latest.sink?.count ?? 0)}: ${n(inFlight)} messages in flight, held by two pipes and two bounded queues.`,
   );
   write(`largest memory: ${ROLES.map((r) => `${r} ${mb(maxRss[r])} MB`).join(', ')}.`);
   return { seconds, final: latest, maxRss, maxPending };
@@ -113,6 +129,10 @@ function startChild(role: string, fds: number[]): ChildProcess {
     ? ['--import', 'tsx', '--conditions=@rxipc/source', path, role]
     : [path, role];
   return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', ...fds] });
+}
+
+function n(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
 function mb(bytes: number): string {
