@@ -49,7 +49,11 @@ export interface ChannelOptions<In = Uint8Array, Out = In> {
   readonly codec?: Codec<In> & Codec<Out>;
   /** Messages `next` may queue before `overflow` applies. Default: 1024. */
   readonly highWaterMark?: number;
-  /** What `next` does past `highWaterMark`. Default: `'error'`. */
+  /**
+   * What `next` does past `highWaterMark`. Default: `'error'` (the channel errors with
+   * `ERR_RXIPC_OVERFLOW`). `'pause'` is for `writeAll`, which slows its source instead; a bare
+   * `next()` cannot slow its caller, so with `'pause'` it errors like `'error'`.
+   */
   readonly overflow?: OverflowPolicy;
   /** An incoming message the codec cannot decode: error the stream, or count and skip it. */
   readonly onDecodeError?: 'error' | 'skip';
