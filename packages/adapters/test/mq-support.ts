@@ -27,6 +27,11 @@ export function sysvKey(): number {
   return key;
 }
 
+/** A key as URIs and `ipcs -q` write it: `0x7e123401`. */
+export function keyLabelOf(key: number): string {
+  return `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** Records a System V queue identifier (an IPC_PRIVATE queue) for removal after the test. */
 export function trackSysvId(id: number): void {
   usedIds.add(id);
@@ -134,4 +139,14 @@ export function nodeScript(name: string, body: string): string[] {
     `import * as rx from ${JSON.stringify(adapters)};\nimport * as rxjs from 'rxjs';\n${body}\n`,
   );
   return ['--import', 'tsx', '--conditions=@rxipc/source', file];
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
 }

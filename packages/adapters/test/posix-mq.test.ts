@@ -6,7 +6,14 @@ import { native } from '@rxipc/native';
 
 import { boundedMergeMap, listNamedObjects, open, posixMq } from '../src/index.js';
 import { readSeq } from '../src/testkit/sequence.js';
-import { nodeScript, queueExists, queueName, removePeers, removeQueues } from './mq-support.js';
+import {
+  failure,
+  nodeScript,
+  queueExists,
+  queueName,
+  removePeers,
+  removeQueues,
+} from './mq-support.js';
 
 afterEach(removeQueues);
 afterAll(removePeers);
@@ -142,9 +149,7 @@ describe('posixMq', () => {
   });
 
   it('names msg_max when maxmsg is above the system limit', async () => {
-    const error = await firstValueFrom(open(`mq:${queueName()}?maxmsg=1000&msgsize=64`)).catch(
-      (e: unknown) => e as Error,
-    );
+    const error = await failure(firstValueFrom(open(`mq:${queueName()}?maxmsg=1000&msgsize=64`)));
     expect(error).toMatchObject({ code: 'EINVAL', syscall: 'mq_open' });
     expect(error.message).toMatch(
       /maxmsg 1000 exceeds the system limit \d+; see \/proc\/sys\/fs\/mqueue\/msg_max/,
@@ -152,8 +157,8 @@ describe('posixMq', () => {
   });
 
   it('names msgsize_max when msgsize is above the system limit', async () => {
-    const error = await firstValueFrom(open(`mq:${queueName()}?maxmsg=2&msgsize=100000000`)).catch(
-      (e: unknown) => e as Error,
+    const error = await failure(
+      firstValueFrom(open(`mq:${queueName()}?maxmsg=2&msgsize=100000000`)),
     );
     expect(error).toMatchObject({ code: 'EINVAL', syscall: 'mq_open' });
     expect(error.message).toMatch(
@@ -164,7 +169,7 @@ describe('posixMq', () => {
   it('refuses a message longer than msgsize with EMSGSIZE naming both sizes', async () => {
     const channel = open(`mq:${queueName()}?maxmsg=2&msgsize=100`);
     try {
-      const error = await channel.send(new Uint8Array(101)).catch((e: unknown) => e as Error);
+      const error = await failure(channel.send(new Uint8Array(101)));
       expect(error).toMatchObject({ code: 'EMSGSIZE', syscall: 'mq_send' });
       expect(error.message).toMatch(/101 bytes exceeds the queue's msgsize of 100 bytes/);
     } finally {
