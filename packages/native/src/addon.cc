@@ -19,6 +19,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ExportEventfd(env, exports);
     ExportWaiter(env, exports);
     ExportFdWaiter(env, exports);
+    ExportPosixMq(env, exports);
+    ExportSysvMsg(env, exports);
     return exports;
 }
 

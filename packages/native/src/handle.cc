@@ -13,8 +13,10 @@ constexpr napi_type_tag kTags[] = {
     {0x6c7a1e0f3b9d4c21, 0x8f3e5a7d2c1b9e40},  // kFd
     {0x1d5b9c3e7a2f4e68, 0xa4c7e1f05b3d9c72},  // kFdWatcher
     {0x93e2b7a51c6d4f08, 0x5e8d2a4c7f1b3e96},  // kWaiter
+    {0x2f7c4e91a6b3d058, 0xc1e95a7b3d2f4806},  // kSysvMsg
 };
-constexpr HandleKind kKinds[] = {HandleKind::kFd, HandleKind::kFdWatcher, HandleKind::kWaiter};
+constexpr HandleKind kKinds[] = {HandleKind::kFd, HandleKind::kFdWatcher, HandleKind::kWaiter,
+                                 HandleKind::kSysvMsg};
 
 const napi_type_tag* TagOf(HandleKind kind) { return &kTags[static_cast<int>(kind)]; }
 
@@ -27,6 +29,8 @@ const char* KindName(HandleKind kind) {
             return "fd-watcher";
         case HandleKind::kWaiter:
             return "waiter";
+        case HandleKind::kSysvMsg:
+            return "sysv-msg";
     }
     return "unknown";
 }

@@ -27,7 +27,7 @@ namespace rxipc {
 
 class Registry;
 
-enum class HandleKind { kFd, kFdWatcher, kWaiter };
+enum class HandleKind { kFd, kFdWatcher, kWaiter, kSysvMsg };
 
 class Handle {
   public:
