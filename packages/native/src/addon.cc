@@ -21,6 +21,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ExportFdWaiter(env, exports);
     ExportPosixMq(env, exports);
     ExportSysvMsg(env, exports);
+    ExportFifo(env, exports);
+    ExportSocket(env, exports);
     return exports;
 }
 

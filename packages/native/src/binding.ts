@@ -103,6 +103,41 @@ export const POLL_READABLE = 1;
 export const POLL_WRITABLE = 2;
 export const POLL_DISCONNECT = 4;
 
+/** `poll(2)` bits for {@link Binding.fdPoll} (its `events` and result), as the kernel has them. */
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const POLLRDHUP = 0x2000;
+
+/** A Unix socket's type: `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`. */
+export type SocketType = 'stream' | 'dgram' | 'seqpacket';
+
+/** Who is at the other end of a socket, as the kernel recorded it (`struct ucred`). */
+export interface Credentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** What {@link Binding.socketRecvmsg} received (the bytes are in its `target`). */
+export interface ReceivedMessage {
+  /** Bytes placed in `target`: `0` is end of stream on a stream socket, or an empty message. */
+  readonly length: number;
+  /** A datagram or seqpacket message was longer than `target`; the kernel dropped the rest. */
+  readonly truncated: boolean;
+  /** Descriptors passed with `SCM_RIGHTS`, now owned by the caller (closed by GC if not). */
+  readonly fds: FdHandle[];
+  /** The peer sent more descriptors than `maxFds`; the kernel closed the others. */
+  readonly fdsTruncated: boolean;
+  /** The sender's address, when asked for (`''`: an unnamed socket). */
+  readonly address?: string;
+  /** `SCM_CREDENTIALS`, when asked for and `SO_PASSCRED` is set on the receiving socket. */
+  readonly credentials?: Credentials;
+}
+
 export interface Binding {
   /** The addon's interface version; bumped when this file changes incompatibly. */
   readonly version: number;
@@ -245,6 +280,141 @@ export interface Binding {
 
   /** How many waiter threads this environment has running now (for leak tests). */
   waiterCount(): number;
+
+  // ---- FIFOs (fifo(7)) -------------------------------------------------------------------
+
+  /**
+   * `mkfifo(3)`: a named pipe at `path` (absolute; a relative path is a `TypeError`
+   * `ERR_INVALID_ARG_VALUE`) with `mode` (`0` .. `0o7777`, narrowed by the umask). Errors:
+   * `EEXIST` when anything exists there, `ENOENT`, `EACCES` (`syscall: 'mkfifo'`, `path`).
+   */
+  mkfifo(path: string, mode: number): void;
+
+  /**
+   * Opens the FIFO at `path` with `O_NONBLOCK | O_CLOEXEC`, so it never waits for the other
+   * side. A reader opens at once and reads `0` bytes until a writer came and left (tell the
+   * two apart with {@link fdPoll}: `POLLHUP`). A writer fails with `ENXIO` while no process
+   * has the FIFO open for reading. `'readwrite'` never waits and never sees end of stream
+   * (Linux). Anything but a FIFO is refused with `EINVAL` (the hint says what it is). Errors:
+   * `ENOENT`, `EACCES`, `ENXIO`, `EINVAL` (`syscall: 'open'`, `path`).
+   */
+  fifoOpen(path: string, access: 'read' | 'write' | 'readwrite'): FdHandle;
+
+  /**
+   * `poll(2)` on one descriptor with a zero timeout: the `revents` now ({@link POLLIN},
+   * {@link POLLOUT}, {@link POLLERR}, {@link POLLHUP}, {@link POLLNVAL}, {@link POLLRDHUP}), `0`
+   * when none holds. `events` is a mask of `POLLIN | POLLPRI | POLLOUT | POLLRDHUP`. Never waits.
+   */
+  fdPoll(handle: FdHandle, events: number): number;
+
+  // ---- Unix domain sockets (unix(7)) -----------------------------------------------------
+  //
+  // Addresses are strings: `'/run/app.sock'` (a path, absolute), `'\0name'` (Linux's abstract
+  // namespace: the bytes after the NUL), or `''` (unnamed; `socketBind` then lets the kernel
+  // choose an abstract name). Sockets are descriptors: fdRead, fdWritev, fdWatch and fdClose
+  // work on them too.
+
+  /** `socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC)`. Errors: `EMFILE`, `ENFILE`. */
+  socket(type: SocketType): FdHandle;
+
+  /** `socketpair(2)`: two connected, non-blocking, close-on-exec sockets. */
+  socketpair(type: SocketType): [FdHandle, FdHandle];
+
+  /**
+   * `bind(2)`. A path becomes a socket file whose mode is the socket's (set it first with
+   * `fchmod` on {@link fdNumber}) narrowed by the umask. Errors (`syscall: 'bind'`, `path`):
+   * `EADDRINUSE`, `ENOENT`, `EACCES`, `ENAMETOOLONG` (a path holds at most 107 bytes).
+   */
+  socketBind(handle: FdHandle, address: string): void;
+
+  /** `listen(2)`; `backlog` 0 .. 65535. Errors: `EOPNOTSUPP` (datagram), `EINVAL`. */
+  socketListen(handle: FdHandle, backlog: number): void;
+
+  /**
+   * `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`: the next connection, or `null` when none
+   * is waiting. Errors: `EMFILE`, `ENFILE`, `EINVAL` (not listening).
+   */
+  socketAccept(handle: FdHandle): FdHandle | null;
+
+  /**
+   * `connect(2)` without waiting: `true` when connected, `false` when it cannot be made now
+   * (`EAGAIN`: the listener's backlog is full; retry later). Errors (`syscall: 'connect'`,
+   * `path`, with a hint): `ECONNREFUSED` (nothing listens: a stale socket file), `ENOENT`,
+   * `EACCES`, `EPROTOTYPE` (a socket of another type).
+   */
+  socketConnect(handle: FdHandle, address: string): boolean;
+
+  /** `getsockname(2)`: the socket's own address (`''` when unnamed). */
+  socketName(handle: FdHandle): string;
+
+  /**
+   * `SO_PEERCRED`: the process at the other end of a connected stream or seqpacket socket, as
+   * of its `connect(2)` (seen from a client: the listener's, as of `listen(2)`).
+   */
+  socketPeerCred(handle: FdHandle): Credentials;
+
+  /**
+   * `getsockopt(SOL_SOCKET, name)`. Buffer sizes read back doubled (socket(7)); `SO_TYPE` is
+   * 1 (stream), 2 (dgram) or 5 (seqpacket).
+   */
+  socketGetOption(
+    handle: FdHandle,
+    name: 'SO_SNDBUF' | 'SO_RCVBUF' | 'SO_PASSCRED' | 'SO_TYPE' | 'SO_ERROR',
+  ): number;
+
+  /** `setsockopt(SOL_SOCKET, name, value)`; the kernel caps buffer sizes silently. */
+  socketSetOption(
+    handle: FdHandle,
+    name: 'SO_SNDBUF' | 'SO_RCVBUF' | 'SO_PASSCRED',
+    value: number,
+  ): void;
+
+  /** `shutdown(2)`: `'write'` gives a stream or seqpacket peer end of stream. */
+  socketShutdown(handle: FdHandle, how: 'read' | 'write' | 'both'): void;
+
+  /**
+   * `send(2)` of one message, without waiting and without `SIGPIPE`: the bytes sent (a datagram
+   * or seqpacket message goes whole), or `null` when it does not fit now. Errors: `EMSGSIZE`
+   * (the hint names the limit: `SO_SNDBUF` - 32), `EPIPE`, `ECONNRESET`, `ECONNREFUSED`.
+   */
+  socketSend(handle: FdHandle, message: ArrayBufferView): number | null;
+
+  /**
+   * `recv(2)` of one datagram or seqpacket message with `MSG_TRUNC`: its full length (more than
+   * `target.byteLength` when it did not fit; the rest is gone), or `null` when none is waiting.
+   * `0` is an empty message, or end of stream on seqpacket (recv(2) cannot tell them apart).
+   */
+  socketRecv(handle: FdHandle, target: ArrayBufferView): number | null;
+
+  /**
+   * `sendmsg(2)` without waiting and without `SIGPIPE`: `chunks` in order, to `address` (an
+   * unconnected datagram socket), carrying `fds` (open handles or descriptor numbers, at most
+   * 253) as `SCM_RIGHTS`; the caller keeps its descriptors. The bytes sent (a stream socket may
+   * take part; the descriptors went with it), or `null` when nothing fit (no descriptor was
+   * sent). Errors: `EMSGSIZE` (hint: the limit), `EBADF`, `EPIPE`, `ECONNREFUSED`, `ENOENT`.
+   */
+  socketSendmsg(
+    handle: FdHandle,
+    chunks: ArrayBufferView | readonly ArrayBufferView[],
+    options?: { readonly fds?: readonly (FdHandle | number)[]; readonly address?: string },
+  ): number | null;
+
+  /**
+   * `recvmsg(2)` into `target` without waiting, with `MSG_CMSG_CLOEXEC`: what arrived (see
+   * {@link ReceivedMessage}), or `null` when nothing is waiting. Descriptors (at most `maxFds`,
+   * default 0: the kernel closes what does not fit) become handles the caller owns.
+   * `address` asks for the sender's address; `credentials` for `SCM_CREDENTIALS` (needs
+   * `SO_PASSCRED`). Errors: `ECONNRESET`, `ENOTCONN`.
+   */
+  socketRecvmsg(
+    handle: FdHandle,
+    target: ArrayBufferView,
+    options?: {
+      readonly maxFds?: number;
+      readonly address?: boolean;
+      readonly credentials?: boolean;
+    },
+  ): ReceivedMessage | null;
 
   // ---- POSIX message queues (mq_overview(7)) ---------------------------------------------
   // On Linux a queue descriptor is a file descriptor, so a queue is an FdHandle: fdWatch

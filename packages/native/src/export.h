@@ -20,6 +20,8 @@ void ExportWaiter(Napi::Env env, Napi::Object exports);     // waiter.cc
 void ExportFdWaiter(Napi::Env env, Napi::Object exports);   // fd_waiter.cc
 void ExportPosixMq(Napi::Env env, Napi::Object exports);    // posix_mq.cc
 void ExportSysvMsg(Napi::Env env, Napi::Object exports);    // sysv_msg.cc
+void ExportFifo(Napi::Env env, Napi::Object exports);       // fifo.cc
+void ExportSocket(Napi::Env env, Napi::Object exports);     // socket.cc
 
 // node-addon-api turns a thrown Napi::Error into a JS exception, but any other C++ exception
 // would unwind into Node's C code and terminate the process. This wrapper converts the ones
