@@ -1,7 +1,8 @@
 /**
  * The rxipc consumer: `rx-consumer URI COUNT SIZE`. Opens `URI` with `open()` (default
  * framing: 4-byte big-endian length prefix) and counts messages and payload bytes in an
- * ordinary RxJS subscriber, then reports the time from the first message to completion.
+ * ordinary RxJS subscriber, then reports the time from the first message to completion, or to
+ * the COUNTth message (message queues have no end of stream).
  */
 import { open } from '@rxipc/adapters';
 
@@ -12,16 +13,22 @@ const expected = { count: Number(args.count), size: Number(args.size) };
 
 const channel = open(args.uri);
 const received = { messages: 0, bytes: 0, start: 0n };
+let reported = false;
+const finish = (): void => {
+  if (reported) return;
+  reported = true;
+  reportResult(received, expected);
+  channel.close().catch(fail);
+};
 channel.subscribe({
   next(message) {
     if (received.messages === 0) received.start = process.hrtime.bigint();
     received.messages++;
     received.bytes += message.byteLength;
+    // Message queues have no end of stream: the count tells when everything has arrived.
+    if (received.messages === expected.count) finish();
   },
   error: fail,
-  complete() {
-    reportResult(received, expected);
-    channel.close().catch(fail);
-  },
+  complete: finish,
 });
 reportReady();

@@ -1,0 +1,113 @@
+/*
+ * posix-mq.c: the C baseline for rxipc's POSIX message queue benchmark (`rxipc bench`).
+ *
+ *   posix-mq write COUNT SIZE NAME   sends COUNT messages of SIZE bytes to the queue NAME
+ *   posix-mq read  COUNT SIZE NAME   receives COUNT messages from it and prints one JSON line
+ *                                    with the measured time
+ *
+ * What a plain C program does: blocking mq_send(3)/mq_receive(3), one call per message, on a
+ * queue the runner created (10 messages of up to 8 KiB, the limits of these machines). A
+ * queue has no end of stream, so the reader stops after COUNT messages. Time runs from the
+ * first message to the last. The reader speaks the bench's peer protocol on stdout:
+ * `{"event":"ready"}` before it reads, then `{"event":"result","messages":N,"bytes":B,
+ * "seconds":S}`. Any failure is a message on stderr and exit status 1.
+ *
+ * Built by the bench with `cc -O2`; nothing but libc (glibc has mq_* in libc since 2.34).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <mqueue.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void die(const char *what) {
+    fprintf(stderr, "posix-mq: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long parse(const char *text, const char *name) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value < 0) {
+        fprintf(stderr, "posix-mq: %s must be a non-negative integer, got '%s'\n", name, text);
+        exit(2);
+    }
+    return value;
+}
+
+static int writer(const char *name, long count, long size) {
+    mqd_t q = mq_open(name, O_WRONLY);
+    if (q == (mqd_t)-1) die("mq_open");
+    char *buf = malloc((size_t)size + 1);
+    if (buf == NULL) die("malloc");
+    memset(buf, 'a', (size_t)size);
+    for (long i = 0; i < count; i++) {
+        while (mq_send(q, buf, (size_t)size, 0) != 0) {
+            if (errno != EINTR) die("mq_send");
+        }
+    }
+    mq_close(q);
+    free(buf);
+    return 0;
+}
+
+static int reader(const char *name, long count, long size) {
+    mqd_t q = mq_open(name, O_RDONLY);
+    if (q == (mqd_t)-1) die("mq_open");
+    struct mq_attr attr;
+    if (mq_getattr(q, &attr) != 0) die("mq_getattr");
+    char *buf = malloc((size_t)attr.mq_msgsize);
+    if (buf == NULL) die("malloc");
+    long messages = 0;
+    uint64_t bytes = 0, checksum = 0;
+    double first = 0;
+
+    printf("{\"event\":\"ready\"}\n");
+    fflush(stdout);
+    while (messages < count) {
+        ssize_t n = mq_receive(q, buf, (size_t)attr.mq_msgsize, NULL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("mq_receive");
+        }
+        if (messages == 0) first = now();
+        if (n != size) {
+            fprintf(stderr, "posix-mq: message of %zd bytes, expected %ld\n", n, size);
+            return 1;
+        }
+        messages++;
+        bytes += (uint64_t)n;
+        checksum += n > 0 ? (uint8_t)buf[0] : 0;
+    }
+    double last = now();
+    printf("{\"event\":\"result\",\"messages\":%ld,\"bytes\":%" PRIu64
+           ",\"seconds\":%.9f,\"checksum\":%" PRIu64 "}\n",
+           messages, bytes, last - first, checksum);
+    fflush(stdout);
+    mq_close(q);
+    free(buf);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5 || (strcmp(argv[1], "write") != 0 && strcmp(argv[1], "read") != 0)) {
+        fprintf(stderr, "usage: posix-mq write|read COUNT SIZE NAME\n");
+        return 2;
+    }
+    long count = parse(argv[2], "COUNT");
+    long size = parse(argv[3], "SIZE");
+    return strcmp(argv[1], "write") == 0 ? writer(argv[4], count, size)
+                                         : reader(argv[4], count, size);
+}
