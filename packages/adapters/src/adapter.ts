@@ -21,12 +21,60 @@ export interface StreamAdapter<E = unknown> extends AdapterBase<E> {
   readonly kind: 'stream';
   /** Opens the kernel object (called on the channel's first use). Must not block. */
   connect(endpoint: E): ByteStreamTransport;
+  /** Binds `endpoint` to accept connections, for `listen()`. Only for mechanisms with peers. */
+  listen?(endpoint: E): TransportListener<ByteStreamTransport>;
 }
 
 /** An adapter whose mechanism keeps message boundaries (queues, datagrams, rings). */
 export interface MessageAdapter<E = unknown> extends AdapterBase<E> {
   readonly kind: 'message';
   connect(endpoint: E): MessageTransport;
+  /** Binds `endpoint` to accept connections (or, for datagrams, peers), for `listen()`. */
+  listen?(endpoint: E): TransportListener<MessageTransport>;
+}
+
+/**
+ * Who connected to a listener, as far as the mechanism can tell. Unix sockets know the peer's
+ * process (`SO_PEERCRED` on stream and seqpacket, `SCM_CREDENTIALS` on datagrams); TCP knows
+ * an address.
+ */
+export interface Peer {
+  readonly pid?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** A socket path, `@name` (abstract) or `''` (unnamed), or `host:port` for TCP. */
+  readonly address?: string;
+}
+
+/** What an adapter's listener reports (the listener calls these on the event loop). */
+export interface ListenerEvents<T> {
+  /** The endpoint is bound; `uri` names it concretely (TCP: with the port the kernel chose). */
+  listening(uri: string): void;
+  /**
+   * A new peer and its transport, which from now on belongs to the callee. `false` refuses the
+   * peer: the listener then closes the transport without reading from it (a datagram
+   * listener drops that peer's messages unread by anyone).
+   */
+  connection(transport: T, peer: Peer): boolean;
+  /** A failure that ends listening; nothing is reported after it. */
+  error(error: unknown): void;
+}
+
+/**
+ * A bound endpoint that accepts peers: what an adapter's `listen` returns, and what the public
+ * `listen()` turns into an `Observable` of connections.
+ */
+export interface TransportListener<T> {
+  /**
+   * Binds (at once, where the kernel allows: a bind error is thrown from here) and starts
+   * reporting to `events`. Called once.
+   */
+  start(events: ListenerEvents<T>): void;
+  /**
+   * Stops accepting and releases the endpoint (a socket file it created is removed). The
+   * transports it handed out stay open; they belong to their connections. Called once.
+   */
+  close(): void | Promise<void>;
 }
 
 export type Adapter<E = unknown> = StreamAdapter<E> | MessageAdapter<E>;

@@ -3,6 +3,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { sequenceS } from 'fp-ts/lib/Apply.js';
 
 import type { Adapter } from './adapter.js';
+import type { ByteStreamTransport, MessageTransport } from './channel/transport.js';
 import type { Channel, ChannelOptions } from './channel/channel.js';
 import { framedTransport } from './channel/framed-transport.js';
 import { transportChannel } from './channel/transport-channel.js';
@@ -78,6 +79,28 @@ export function open<In = Uint8Array, Out = In>(
   uri: string,
   options: OpenOptions<In, Out> = {},
 ): Channel<In, Out> {
+  const { adapter, endpoint, common } = parseEndpoint(uri);
+  const merged = { ...common, ...options } as OpenOptions<In, Out>;
+  return channelOf<In, Out>(
+    adapter.kind === 'message'
+      ? { kind: 'message', open: () => adapter.connect(endpoint) }
+      : { kind: 'stream', open: () => adapter.connect(endpoint) },
+    merged,
+  );
+}
+
+/**
+ * Finds the adapter for `uri` and parses the URI as {@link open} does: the adapter's endpoint,
+ * the common options, and the options of `extra` (for `listen`), every problem at once.
+ * (Internal: shared by `open`, `listen` and the creation functions.)
+ *
+ * @throws {InvalidUriError} `ERR_INVALID_ARG_VALUE`, listing every problem.
+ * @throws {UnknownSchemeError} `ERR_RXIPC_UNKNOWN_SCHEME`.
+ */
+export function parseEndpoint<X = Record<string, never>>(
+  uri: string,
+  extra?: { readonly options: readonly string[]; parse(parts: UriParts): Parsed<X> },
+): { adapter: Adapter; endpoint: unknown; common: OpenOptions<unknown>; extra: X } {
   const parts = orThrow(String(uri), splitUri(uri));
   const adapter = adapters.get(parts.scheme);
   if (adapter === undefined) {
@@ -90,29 +113,47 @@ export function open<In = Uint8Array, Out = In>(
     ...COMMON_OPTIONS,
     ...(isStream ? STREAM_OPTIONS : []),
     ...(adapter.options ?? []),
+    ...(extra?.options ?? []),
   ];
   const parsed = pipe(
     sequenceS(validation)({
       known: knownParams(parts, known),
       common: parseCommonOptions(parts),
       endpoint: adapter.parse(parts),
+      extra: extra === undefined ? E.right({} as X) : extra.parse(parts),
     }),
   );
-  const { common, endpoint } = orThrow(parts.uri, parsed);
-  const merged = { ...common, ...options } as OpenOptions<In, Out>;
+  const { common, endpoint, extra: extraValues } = orThrow(parts.uri, parsed);
+  return { adapter, endpoint, common, extra: extraValues };
+}
 
-  if (adapter.kind === 'message') {
-    return transportChannel<In, Out>(() => adapter.connect(endpoint), merged);
-  }
-  const framing = framings[merged.framing ?? 'length'];
-  const maxFrameSize = merged.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+/** How to reach a transport: a byte stream (framed here) or a message transport. */
+export type TransportSource =
+  | { readonly kind: 'stream'; readonly open: () => ByteStreamTransport }
+  | { readonly kind: 'message'; readonly open: () => MessageTransport };
+
+/**
+ * A channel on a transport, with `options` applied as {@link open} applies them (byte streams
+ * get `framing` and `maxFrameSize`). The transport is opened on the channel's first use.
+ * (Internal: shared by `open`, `listen` and the creation functions.)
+ *
+ * @throws {RangeError} for a `maxFrameSize` that is not a positive integer.
+ */
+export function channelOf<In = Uint8Array, Out = In>(
+  source: TransportSource,
+  options: OpenOptions<In, Out>,
+): Channel<In, Out> {
+  if (source.kind === 'message') return transportChannel<In, Out>(source.open, options);
+  const framing = framings[options.framing ?? 'length'];
+  const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1) {
     throw new RangeError(`maxFrameSize must be a positive integer, got ${String(maxFrameSize)}`);
   }
-  return transportChannel<In, Out>(
-    () => framedTransport(adapter.connect(endpoint), framing, maxFrameSize),
-    merged,
-  );
+  return transportChannel<In, Out>(() => {
+    const stream = source.open();
+    const framed = framedTransport(stream, framing, maxFrameSize);
+    return stream.wrapFramed?.(framed, framing) ?? framed;
+  }, options);
 }
 
 function parseCommonOptions(parts: UriParts): Parsed<OpenOptions<unknown>> {

@@ -23,6 +23,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ExportSysvMsg(env, exports);
     ExportFifo(env, exports);
     ExportSocket(env, exports);
+    ExportShm(env, exports);
+    ExportPosixShm(env, exports);
+    ExportSysvShm(env, exports);
+    ExportMemfd(env, exports);
+    ExportFutex(env, exports);
     return exports;
 }
 

@@ -31,6 +31,109 @@ export type WaiterHandle = Handle<'waiter'>;
  * never removes the queue; {@link Binding.msgRmid} does.
  */
 export type SysvMsgHandle = Handle<'sysv-msg'>;
+/**
+ * A shared-memory mapping (`mmap(2)` of a POSIX segment, a memfd or a file, or `shmat(2)` of a
+ * System V segment). Closing it ({@link Binding.shmUnmap}) closes the futex waiters on it,
+ * detaches every `ArrayBuffer` made over it (they then have `byteLength` 0), and unmaps.
+ */
+export type ShmMappingHandle = Handle<'shm-mapping'>;
+/**
+ * A System V shared-memory segment's id (`shmget(2)`). Closing the handle forgets the id and
+ * never removes the segment; {@link Binding.sysvShmRemove} does.
+ */
+export type SysvShmHandle = Handle<'sysv-shm'>;
+/**
+ * A POSIX semaphore (`sem_overview(7)`): a named one from {@link Binding.semOpen}, or an
+ * unnamed process-shared one in a mapping ({@link Binding.semInit}, {@link Binding.semAttach}).
+ * Closing it closes its waiters first, then `sem_close`s a named one; it removes nothing.
+ */
+export type PosixSemHandle = Handle<'posix-sem'>;
+/**
+ * A System V semaphore set's identifier (`semget(2)`). Closing the handle closes its waiters
+ * and never removes the set; {@link Binding.sysvSemRemove} does.
+ */
+export type SysvSemHandle = Handle<'sysv-sem'>;
+
+/**
+ * One `struct sembuf` for {@link Binding.sysvSemOp} and {@link Binding.sysvSemWaiter}.
+ * `semop(2)` applies a list of them atomically: all or none.
+ */
+export interface SemOp {
+  /** The semaphore's index in the set: `0 .. 65535` (and below the set's `nsems`). */
+  readonly num: number;
+  /** Added to the value (`-32768 .. 32767`); `0` waits until the value is zero. */
+  readonly op: number;
+  /** `SEM_UNDO`: the kernel undoes the operation when this process exits, however it ends. */
+  readonly undo?: boolean;
+  /** `IPC_NOWAIT` (forced by `sysvSemOp`; in a waiter it makes a blocking wait fail with `EAGAIN`). */
+  readonly nowait?: boolean;
+}
+
+/** {@link Binding.sysvSemStat}: `semctl(IPC_STAT)`. */
+export interface SysvSemStat {
+  /** The key (unsigned 32-bit; `0` for `IPC_PRIVATE`). */
+  readonly key: number;
+  readonly id: number;
+  readonly nsems: number;
+  /** Permission bits (`0o600`). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly cuid: number;
+  readonly cgid: number;
+  /** Seconds since the epoch of the last `semop` (0: none yet). */
+  readonly otime: number;
+  /** Seconds since the epoch of the last change by `semctl`. */
+  readonly ctime: number;
+}
+
+/** A byte range for the open file description locks of {@link Binding.ofdLock}. */
+export interface OfdRange {
+  /** First byte, from the start of the file. Default `0`. */
+  readonly start?: number;
+  /** How many bytes; `0` (the default) means to the end of the file, however far it grows. */
+  readonly length?: number;
+}
+
+/**
+ * What a lock waiter is doing ({@link Binding.lockWaiterState}) and what its last finished
+ * command came to.
+ */
+export interface LockWaiterState {
+  readonly state: 'idle' | 'acquiring' | 'held' | 'releasing' | 'cond-waiting';
+  readonly result: 'none' | 'acquired' | 'owner-dead' | 'cancelled' | 'released' | 'signaled';
+}
+
+/** {@link Binding.memfdAddSeals} and {@link Binding.memfdGetSeals}: `fcntl(2)` file seals. */
+export interface MemfdSeals {
+  /** `F_SEAL_SEAL`: no more seals can be added. */
+  readonly seal?: boolean;
+  /** `F_SEAL_SHRINK`: the size cannot go down (so a mapping can never raise `SIGBUS`). */
+  readonly shrink?: boolean;
+  /** `F_SEAL_GROW`: the size cannot go up. */
+  readonly grow?: boolean;
+  /** `F_SEAL_WRITE`: the contents cannot change. */
+  readonly write?: boolean;
+  /** `F_SEAL_FUTURE_WRITE`: no new writable mapping or write; existing ones keep working. */
+  readonly futureWrite?: boolean;
+}
+
+/** {@link Binding.sysvShmStat}: `shmctl(IPC_STAT)`. */
+export interface SysvShmStat {
+  /** Bytes (`shm_segsz`). */
+  readonly size: number;
+  /** Current attaches (`shm_nattch`). */
+  readonly attachments: number;
+  /** Permission bits (`0o600`). */
+  readonly mode: number;
+  /** The key it was created with (0 for `IPC_PRIVATE`). */
+  readonly key: number;
+  readonly creatorPid: number;
+  /** The process that last attached or detached. */
+  readonly lastPid: number;
+  /** `IPC_RMID` was done: it goes away at the last detach. */
+  readonly removed: boolean;
+}
 
 /** {@link Binding.mqGetAttr}: a POSIX queue's attributes (`struct mq_attr`). */
 export interface MqAttr {
@@ -539,4 +642,158 @@ export interface Binding {
     options: { readonly except?: boolean } | undefined,
     callback: (error: SystemError | null) => void,
   ): WaiterHandle;
+
+  // ---- shared memory (shm_overview(7), memfd_create(2), sysvipc(7), futex(2)) -------------
+
+  /**
+   * `shm_open(3)` of a POSIX segment: `name` is `/` and 1 to 254 characters, no other `/`
+   * (a malformed name is a `TypeError` `ERR_INVALID_ARG_VALUE`). Opens read-write (read-only
+   * with `readOnly`) and close-on-exec. Creates the segment only with `create: true` (with
+   * `exclusive`, `O_EXCL`: `EEXIST` if it exists), with `mode` (default `0o600`) and size 0.
+   * Errors (`path` = name): `EEXIST`, `ENOENT`, `EACCES`, `EMFILE`, ... each with a hint.
+   */
+  shmOpen(
+    name: string,
+    options?: {
+      readonly create?: boolean;
+      readonly exclusive?: boolean;
+      readonly mode?: number;
+      readonly readOnly?: boolean;
+    },
+  ): FdHandle;
+
+  /** `shm_unlink(3)`: removes the name; existing mappings keep working. `ENOENT`, `EACCES`. */
+  shmUnlink(name: string): void;
+
+  /** `ftruncate(2)`: sizes a segment, memfd or file (`EPERM` when a memfd seal forbids it). */
+  shmTruncate(fd: FdHandle, size: number): void;
+
+  /** `fstat(2)`'s `st_size`: the segment's size now, in bytes. */
+  shmSize(fd: FdHandle): number;
+
+  /**
+   * `mmap(2)` (`MAP_SHARED`) of `[offset, offset + length)` of a segment, memfd or file:
+   * readable, and writable unless `writable: false`. The size is checked with `fstat(2)`
+   * right before mapping, and a range past its end is a `RangeError`, so no page of the
+   * mapping lies beyond the object. `offset` is a multiple of {@link shmPageSize}; `length`
+   * defaults to the rest of the object. The descriptor may be closed afterwards. A peer that
+   * shrinks an unsealed segment after this can still raise `SIGBUS` on access; seal memfds
+   * (`memfdAddSeals(fd, { shrink: true })`) to rule that out. Errors: `ENODEV` (a pipe or
+   * socket), `EACCES` (read-only descriptor), `ENOMEM`.
+   */
+  shmMap(
+    fd: FdHandle,
+    options?: { readonly offset?: number; readonly length?: number; readonly writable?: boolean },
+  ): ShmMappingHandle;
+
+  /**
+   * An `ArrayBuffer` over `[offset, offset + length)` of the mapping (default: all of it),
+   * without copying: what one process writes, every process mapping the segment reads.
+   * Each call makes a new one; all are detached when the mapping closes. Node copies such
+   * buffers instead of transferring them (`postMessage`, `structuredClone`).
+   */
+  shmBuffer(mapping: ShmMappingHandle, offset?: number, length?: number): ArrayBuffer;
+
+  /**
+   * Detaches one `ArrayBuffer` made by {@link shmBuffer} on `mapping` (it then has
+   * `byteLength` 0). Returns `false`, touching nothing, for any other buffer.
+   */
+  shmRelease(mapping: ShmMappingHandle, buffer: ArrayBuffer): boolean;
+
+  /**
+   * Closes the mapping: its futex waiters (threads woken and joined), then every
+   * `ArrayBuffer` over it is detached, then `munmap(2)` (or `shmdt(2)`). Idempotent. The
+   * finalizer does the same for a mapping the program dropped.
+   */
+  shmUnmap(mapping: ShmMappingHandle): void;
+
+  /** The mapping's length and protection, and whether it is still open. No system call. */
+  shmMappingInfo(mapping: ShmMappingHandle): { length: number; writable: boolean; open: boolean };
+
+  /** `sysconf(_SC_PAGESIZE)`: mapping offsets are multiples of it. */
+  shmPageSize(): number;
+
+  /**
+   * `memfd_create(2)`: an anonymous segment behind a descriptor (an ordinary {@link FdHandle},
+   * so it can be inherited or sent over a Unix socket), with `MFD_ALLOW_SEALING` and
+   * `MFD_CLOEXEC` unless the options say `false`. `name` (at most 249 bytes) is only a label
+   * in `/proc/<pid>/maps`. Size 0 until {@link shmTruncate}.
+   */
+  memfdCreate(
+    name: string,
+    options?: { readonly allowSealing?: boolean; readonly cloexec?: boolean },
+  ): FdHandle;
+
+  /**
+   * `fcntl(F_ADD_SEALS)`: adds the seals set to `true`. `EPERM` when sealing is closed
+   * (`F_SEAL_SEAL`, or no `allowSealing`), `EBUSY` for `write` while a writable mapping exists.
+   */
+  memfdAddSeals(fd: FdHandle, seals: MemfdSeals): void;
+
+  /** `fcntl(F_GET_SEALS)`: the seals in place. `EINVAL` for a descriptor that is no memfd. */
+  memfdGetSeals(fd: FdHandle): Required<MemfdSeals>;
+
+  /**
+   * `shmget(2)`: the System V segment with `key` (0 .. 0xffffffff), created (`IPC_CREAT`, with
+   * `mode`, default `0o600`, and `IPC_EXCL` with `exclusive`) only with `create: true`.
+   * `key` 0 is `IPC_PRIVATE` (always a new segment) and needs `create: true`. `size` in bytes
+   * (0 to look an existing segment up). Errors (`path` = the key in hex): `ENOENT`, `EEXIST`,
+   * `EINVAL` (size), `ENOSPC` (`shmmni`/`shmall`), `EACCES`.
+   */
+  sysvShmGet(
+    key: number,
+    size: number,
+    options?: { readonly create?: boolean; readonly exclusive?: boolean; readonly mode?: number },
+  ): SysvShmHandle;
+
+  /** A handle for an existing segment id (checked with `IPC_STAT`: `EINVAL`/`EIDRM` if gone). */
+  sysvShmOpenId(id: number): SysvShmHandle;
+
+  /** The segment's id, as `ipcs -m` shows it. */
+  sysvShmId(segment: SysvShmHandle): number;
+
+  /**
+   * `shmat(2)` of the whole segment, read-write unless `readOnly`. System V segments cannot
+   * shrink, so the mapping can never raise `SIGBUS`. {@link shmUnmap} detaches (`shmdt`).
+   */
+  sysvShmAttach(
+    segment: SysvShmHandle,
+    options?: { readonly readOnly?: boolean },
+  ): ShmMappingHandle;
+
+  /**
+   * `shmctl(IPC_RMID)`: the segment goes away after the last detach; attached processes keep
+   * using it. `EPERM` unless owner or creator, `EINVAL`/`EIDRM` when removed already.
+   */
+  sysvShmRemove(segment: SysvShmHandle): void;
+
+  /** `shmctl(IPC_STAT)`: size, attach count, mode, key, pids, and whether it is removed. */
+  sysvShmStat(segment: SysvShmHandle): SysvShmStat;
+
+  /**
+   * A waiter thread (never the libuv pool) that sleeps in `futex(2)` while the 32-bit word at
+   * `offset` of `mapping` (a multiple of 4, inside it) equals `expected` (signed or unsigned
+   * 32-bit), then calls `callback(null)` on the event loop and sleeps until
+   * {@link futexWaiterArm} (or {@link waiterArm}, to wait for the same value again). With
+   * `timeoutMs` it also calls `callback(null)` after that long, so the caller can check on
+   * its peer. Created armed. `waiterClose` (and closing the mapping) wakes and joins it in
+   * milliseconds without touching the shared word (it waits on a private stop word too, with
+   * `futex_waitv(2)`). `callback(error)` if the wait fails.
+   */
+  futexWaiter(
+    mapping: ShmMappingHandle,
+    offset: number,
+    expected: number,
+    callback: (error: SystemError | null) => void,
+    options?: { readonly timeoutMs?: number },
+  ): WaiterHandle;
+
+  /** Re-arms a {@link futexWaiter} to sleep while its word equals `expected`. */
+  futexWaiterArm(waiter: WaiterHandle, expected: number): void;
+
+  /**
+   * `FUTEX_WAKE` on the 32-bit word at `offset`: wakes up to `count` sleepers of any process
+   * and returns how many woke.
+   */
+  futexWake(mapping: ShmMappingHandle, offset: number, count: number): number;
 }

@@ -22,6 +22,11 @@ void ExportPosixMq(Napi::Env env, Napi::Object exports);    // posix_mq.cc
 void ExportSysvMsg(Napi::Env env, Napi::Object exports);    // sysv_msg.cc
 void ExportFifo(Napi::Env env, Napi::Object exports);       // fifo.cc
 void ExportSocket(Napi::Env env, Napi::Object exports);     // socket.cc
+void ExportShm(Napi::Env env, Napi::Object exports);        // shm.cc
+void ExportPosixShm(Napi::Env env, Napi::Object exports);   // posix_shm.cc
+void ExportSysvShm(Napi::Env env, Napi::Object exports);    // sysv_shm.cc
+void ExportMemfd(Napi::Env env, Napi::Object exports);      // memfd.cc
+void ExportFutex(Napi::Env env, Napi::Object exports);      // futex.cc
 
 // node-addon-api turns a thrown Napi::Error into a JS exception, but any other C++ exception
 // would unwind into Node's C code and terminate the process. This wrapper converts the ones

@@ -14,9 +14,12 @@ constexpr napi_type_tag kTags[] = {
     {0x1d5b9c3e7a2f4e68, 0xa4c7e1f05b3d9c72},  // kFdWatcher
     {0x93e2b7a51c6d4f08, 0x5e8d2a4c7f1b3e96},  // kWaiter
     {0x2f7c4e91a6b3d058, 0xc1e95a7b3d2f4806},  // kSysvMsg
+    {0x8b41d2e6f03a7c95, 0x3e6a9f1c5b7d2048},  // kShmMapping
+    {0x5d0e8c3a71f4b926, 0xf27b4d6e9a1c8350},  // kSysvShm
 };
-constexpr HandleKind kKinds[] = {HandleKind::kFd, HandleKind::kFdWatcher, HandleKind::kWaiter,
-                                 HandleKind::kSysvMsg};
+constexpr HandleKind kKinds[] = {HandleKind::kFd,         HandleKind::kFdWatcher,
+                                 HandleKind::kWaiter,     HandleKind::kSysvMsg,
+                                 HandleKind::kShmMapping, HandleKind::kSysvShm};
 
 const napi_type_tag* TagOf(HandleKind kind) { return &kTags[static_cast<int>(kind)]; }
 
@@ -31,6 +34,10 @@ const char* KindName(HandleKind kind) {
             return "waiter";
         case HandleKind::kSysvMsg:
             return "sysv-msg";
+        case HandleKind::kShmMapping:
+            return "shm-mapping";
+        case HandleKind::kSysvShm:
+            return "sysv-shm";
     }
     return "unknown";
 }

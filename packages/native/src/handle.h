@@ -27,7 +27,7 @@ namespace rxipc {
 
 class Registry;
 
-enum class HandleKind { kFd, kFdWatcher, kWaiter, kSysvMsg };
+enum class HandleKind { kFd, kFdWatcher, kWaiter, kSysvMsg, kShmMapping, kSysvShm };
 
 class Handle {
   public:

@@ -6,6 +6,7 @@
  * Every method is called on the event loop and must never block. Errors are thrown and end
  * the channel; they should have the system-error shape where they come from the kernel.
  */
+import type { Framing } from '../framing/framing.js';
 
 /** Returned by {@link MessageTransport.receive} at end of stream. */
 export const END: unique symbol = Symbol('rxipc.end');
@@ -49,4 +50,10 @@ export interface ByteStreamTransport {
   watchWritable(callback: (() => void) | null): void;
   endWrite?(): void;
   close(): void | Promise<void>;
+  /**
+   * Optional, for byte streams that carry more than bytes (descriptors passed on a Unix
+   * socket): given the framed transport that `open` built on this stream with `framing`,
+   * returns the transport the channel uses instead (usually a wrapper around `framed`).
+   */
+  wrapFramed?(framed: MessageTransport, framing: Framing): MessageTransport;
 }

@@ -1,0 +1,228 @@
+// Shared-memory mappings, whatever made them (see shm.h): checked addresses, ArrayBuffers
+// that are detached before the memory goes, and unmapping.
+#include "shm.h"
+
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <string>
+
+#include "args.h"
+#include "export.h"
+
+namespace rxipc {
+
+ShmMapping::ShmMapping(Napi::Env env, void* address, size_t length, Source source, bool writable)
+    : Handle(env, kKind),
+      data_(static_cast<uint8_t*>(address)),
+      length_(length),
+      source_(source),
+      writable_(writable) {}
+
+void ShmMapping::Detach(Handle* dependent) {
+    dependents_.erase(std::remove(dependents_.begin(), dependents_.end(), dependent),
+                      dependents_.end());
+}
+
+void* ShmMapping::At(Napi::Env env, int64_t offset, size_t size, size_t align,
+                     const char* name) const {
+    // Unsigned arithmetic on values already known to be in range: no overflow.
+    bool fits = offset >= 0 && static_cast<uint64_t>(offset) <= length_ &&
+                size <= length_ - static_cast<uint64_t>(offset);
+    if (!fits || offset % static_cast<int64_t>(align) != 0) {
+        throw ArgRangeError(env, name,
+                            "a multiple of " + std::to_string(align) + " from 0 to " +
+                                std::to_string(length_ >= size ? length_ - size : 0) +
+                                " (the mapping is " + std::to_string(length_) + " bytes)",
+                            std::to_string(offset));
+    }
+    return data_ + offset;
+}
+
+Napi::Value ShmMapping::NewBuffer(Napi::Env env, size_t offset, size_t length) {
+    if (buffers_.size() >= prune_at_) Prune(env);
+    napi_value buffer = nullptr;
+    // No finalizer: the memory belongs to the mapping, which outlives every buffer (Close()
+    // detaches them before unmapping).
+    NAPI_THROW_IF_FAILED(
+        env,
+        napi_create_external_arraybuffer(env, data_ + offset, length, nullptr, nullptr, &buffer),
+        Napi::Value());
+    napi_ref ref = nullptr;
+    NAPI_THROW_IF_FAILED(env, napi_create_reference(env, buffer, 0, &ref), Napi::Value());
+    buffers_.push_back(ref);
+    return Napi::Value(env, buffer);
+}
+
+bool ShmMapping::ReleaseBuffer(Napi::Env env, Napi::Value buffer) {
+    for (auto it = buffers_.begin(); it != buffers_.end(); ++it) {
+        napi_value value = nullptr;
+        if (napi_get_reference_value(env, *it, &value) != napi_ok || value == nullptr) continue;
+        bool same = false;
+        if (napi_strict_equals(env, value, buffer, &same) != napi_ok || !same) continue;
+        // A buffer that cannot be detached must keep its reference: Close() will not unmap
+        // memory that JS may still reach.
+        if (napi_detach_arraybuffer(env, value) != napi_ok) return false;
+        napi_delete_reference(env, *it);
+        buffers_.erase(it);
+        return true;
+    }
+    return false;
+}
+
+void ShmMapping::Prune(Napi::Env env) {
+    Napi::HandleScope scope(env);
+    std::vector<napi_ref> alive;
+    for (napi_ref ref : buffers_) {
+        napi_value value = nullptr;
+        if (napi_get_reference_value(env, ref, &value) == napi_ok && value != nullptr) {
+            alive.push_back(ref);
+        } else {
+            napi_delete_reference(env, ref);
+        }
+    }
+    buffers_.swap(alive);
+    // Amortized: prune again when the list has doubled.
+    prune_at_ = std::max<size_t>(16, buffers_.size() * 2);
+}
+
+/* Closes what uses the memory (waiter threads are woken and joined), detaches every
+   ArrayBuffer over it, then unmaps. Runs from shmUnmap, the finalizer or the environment's
+   teardown hook, so it opens its own handle scope. If a buffer that is still alive cannot be
+   detached, the memory stays mapped (leaked) rather than freed under JavaScript's feet. */
+int ShmMapping::DoClose() {
+    std::vector<Handle*> dependents = dependents_;
+    for (Handle* dependent : dependents) dependent->Close();
+    dependents_.clear();
+
+    bool all_detached = true;
+    napi_handle_scope scope = nullptr;
+    bool scoped = napi_open_handle_scope(env_, &scope) == napi_ok;
+    for (napi_ref ref : buffers_) {
+        napi_value value = nullptr;
+        bool alive = false;
+        if (scoped && napi_get_reference_value(env_, ref, &value) == napi_ok) {
+            alive = value != nullptr;
+        } else {
+            alive = true;  // unknown: assume the worst
+        }
+        if (alive && (value == nullptr || napi_detach_arraybuffer(env_, value) != napi_ok)) {
+            all_detached = false;
+        }
+        napi_delete_reference(env_, ref);
+    }
+    buffers_.clear();
+    if (scoped) napi_close_handle_scope(env_, scope);
+    if (!all_detached) return EBUSY;
+
+    int err = 0;
+    if (source_ == Source::kMmap) {
+        if (munmap(data_, length_) == -1) err = errno;
+    } else {
+        if (shmdt(data_) == -1) err = errno;
+    }
+    data_ = nullptr;
+    length_ = 0;
+    return err;
+}
+
+int64_t IntegerOption(const std::optional<Napi::Object>& options, const char* key, const char* name,
+                      int64_t min, int64_t max, int64_t fallback) {
+    if (!options) return fallback;
+    Napi::Env env = options->Env();
+    Napi::Value value = options->Get(key);  // may run a getter; see args.h
+    if (value.IsUndefined()) return fallback;
+    if (!value.IsNumber()) throw ArgTypeError(env, name, "of type number", value);
+    double number = value.As<Napi::Number>().DoubleValue();
+    bool ok = std::isfinite(number) && std::trunc(number) == number &&
+              number >= static_cast<double>(min) && number <= static_cast<double>(max);
+    if (!ok) {
+        throw ArgRangeError(
+            env, name, "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max),
+            value.ToString().Utf8Value());
+    }
+    return static_cast<int64_t>(number);
+}
+
+namespace {
+
+/* shmBuffer(mapping: ShmMappingHandle, offset?: number, length?: number): ArrayBuffer
+   A new external ArrayBuffer over [offset, offset + length) of the mapping (default: all of
+   it): no copy, writes are seen by every process that maps the segment. shmUnmap (or the
+   mapping's finalizer) detaches it, so it then has byteLength 0. RangeError for a range
+   outside the mapping. */
+Napi::Value ShmBuffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping");
+    int64_t offset = info[1].IsUndefined()
+                         ? 0
+                         : IntegerArg(info, 1, "offset", 0, static_cast<int64_t>(mapping.length()));
+    size_t rest = mapping.length() - static_cast<size_t>(offset);
+    int64_t length = info[2].IsUndefined()
+                         ? static_cast<int64_t>(rest)
+                         : IntegerArg(info, 2, "length", 0, static_cast<int64_t>(rest));
+    return mapping.NewBuffer(env, static_cast<size_t>(offset), static_cast<size_t>(length));
+}
+
+/* shmRelease(mapping: ShmMappingHandle, buffer: ArrayBuffer): boolean
+   Detaches one ArrayBuffer made by shmBuffer on this mapping (it then has byteLength 0) and
+   forgets it. false when `buffer` is not one of them (or was released already): other
+   ArrayBuffers are never touched. */
+Napi::Value ShmRelease(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[1].IsArrayBuffer()) throw ArgTypeError(env, "buffer", "an ArrayBuffer", info[1]);
+    ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping");
+    return Napi::Boolean::New(env, mapping.ReleaseBuffer(env, info[1]));
+}
+
+/* shmUnmap(mapping: ShmMappingHandle): void
+   Closes the waiters that use the mapping (wake + join), detaches every ArrayBuffer made over
+   it, then munmap(2) (or shmdt(2) for System V). Idempotent. Errors: EINVAL (syscall 'munmap'
+   or 'shmdt'); EBUSY (syscall 'munmap') when a buffer could not be detached, in which case
+   the memory stays mapped. */
+Napi::Value ShmUnmap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping", /*allow_closed=*/true);
+    int err = mapping.Close();
+    if (err == EBUSY) {
+        throw ErrnoError(env, err, "munmap", nullptr,
+                         "an ArrayBuffer over the mapping could not be detached; the memory "
+                         "stays mapped so that JavaScript never reads freed memory");
+    }
+    if (err != 0) throw ErrnoError(env, err, "munmap");
+    return env.Undefined();
+}
+
+/* shmMappingInfo(mapping: ShmMappingHandle): { length: number; writable: boolean; open: boolean }
+   Never a system call. A closed mapping reports length 0 and open false. */
+Napi::Value ShmMappingInfo(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping", /*allow_closed=*/true);
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("length", Napi::Number::New(env, static_cast<double>(mapping.length())));
+    result.Set("writable", Napi::Boolean::New(env, mapping.writable()));
+    result.Set("open", Napi::Boolean::New(env, !mapping.closed()));
+    return result;
+}
+
+/* shmPageSize(): number
+   sysconf(_SC_PAGESIZE): the granularity of mapping offsets. */
+Napi::Value ShmPageSize(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));
+}
+
+}  // namespace
+
+void ExportShm(Napi::Env env, Napi::Object exports) {
+    SetFunction<ShmBuffer>(env, exports, "shmBuffer");
+    SetFunction<ShmRelease>(env, exports, "shmRelease");
+    SetFunction<ShmUnmap>(env, exports, "shmUnmap");
+    SetFunction<ShmMappingInfo>(env, exports, "shmMappingInfo");
+    SetFunction<ShmPageSize>(env, exports, "shmPageSize");
+}
+
+}  // namespace rxipc
