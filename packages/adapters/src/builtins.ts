@@ -2,6 +2,7 @@
 import { fdAdapter } from './fd/fd-adapter.js';
 import { registerAdapter } from './open.js';
 import { pipeAdapter } from './pipe/pipe-adapter.js';
+import { shmRingAdapter } from './shm-ring/shm-ring-adapter.js';
 import { posixMqAdapter } from './posix-mq/posix-mq-adapter.js';
 import { sysvMqAdapter } from './sysv-mq/sysv-mq-adapter.js';
 
@@ -9,3 +10,4 @@ registerAdapter(fdAdapter);
 registerAdapter(pipeAdapter);
 registerAdapter(posixMqAdapter);
 registerAdapter(sysvMqAdapter);
+registerAdapter(shmRingAdapter);

@@ -45,4 +45,7 @@ export {
   type NamedObjectRecord,
   type Remover,
 } from './registry/named-objects.js';
+export * from './shared-value/index.js';
+export * from './shm/index.js';
+export * from './shm-ring/index.js';
 export * from './sysv-mq/index.js';

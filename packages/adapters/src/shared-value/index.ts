@@ -1,0 +1,1 @@
+export { SharedValue, sharedValue, type SharedValueOptions } from './shared-value.js';
