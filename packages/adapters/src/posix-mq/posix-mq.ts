@@ -67,7 +67,7 @@ export interface PosixMqOptions<T = Uint8Array> extends Omit<ChannelOptions<T>, 
  *
  * @example
  * ```ts
- * const jobs = posixMq<PosixMqMessage>('mq:/jobs?maxmsg=10&msgsize=1024', { envelopes: true });
+ * const jobs = posixMq('mq:/jobs?maxmsg=10&msgsize=1024', { envelopes: true });
  * jobs.subscribe(({ data, priority }) => console.log(priority, data.byteLength));
  * await jobs.send({ data: new TextEncoder().encode('urgent'), priority: 9 });
  * ```
