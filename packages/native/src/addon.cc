@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ExportSysvMsg(env, exports);
     ExportFifo(env, exports);
     ExportSocket(env, exports);
+    ExportProcess(env, exports);
     ExportShm(env, exports);
     ExportPosixShm(env, exports);
     ExportSysvShm(env, exports);

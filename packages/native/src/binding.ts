@@ -384,6 +384,28 @@ export interface Binding {
   /** How many waiter threads this environment has running now (for leak tests). */
   waiterCount(): number;
 
+  // ---- the process (prctl(2)) -------------------------------------------------------------
+
+  /**
+   * `prctl(PR_SET_PDEATHSIG, signal)`: this process gets `signal` (1 .. SIGRTMAX; `0` clears
+   * the setting) when its parent dies, however the parent dies (SIGKILL included). Returns
+   * `getppid(2)` read right after, to close the race with a parent that died before the
+   * call, which sends nothing: when the result is not the parent you expect, it is gone
+   * already (you were reparented to init or a subreaper) and you should exit. On Linux
+   * "parent" is the thread that spawned this process: spawn from the main thread.
+   * Cleared by `fork(2)` and by exec of a set-user-ID binary. Errors: `EINVAL` (`prctl`).
+   *
+   * @example
+   * ```ts
+   * const expected = Number(process.env.RXIPC_PARENT_PID);
+   * if (native.setParentDeathSignal(os.constants.signals.SIGKILL) !== expected) process.exit(1);
+   * ```
+   */
+  setParentDeathSignal(signal: number): number;
+
+  /** `prctl(PR_GET_PDEATHSIG)`: the parent-death signal of this process, `0` for none. */
+  getParentDeathSignal(): number;
+
   // ---- FIFOs (fifo(7)) -------------------------------------------------------------------
 
   /**

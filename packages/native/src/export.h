@@ -22,6 +22,7 @@ void ExportPosixMq(Napi::Env env, Napi::Object exports);    // posix_mq.cc
 void ExportSysvMsg(Napi::Env env, Napi::Object exports);    // sysv_msg.cc
 void ExportFifo(Napi::Env env, Napi::Object exports);       // fifo.cc
 void ExportSocket(Napi::Env env, Napi::Object exports);     // socket.cc
+void ExportProcess(Napi::Env env, Napi::Object exports);    // process.cc
 void ExportShm(Napi::Env env, Napi::Object exports);        // shm.cc
 void ExportPosixShm(Napi::Env env, Napi::Object exports);   // posix_shm.cc
 void ExportSysvShm(Napi::Env env, Napi::Object exports);    // sysv_shm.cc
