@@ -39,12 +39,20 @@ export {
   listNamedObjects,
   registerNamedObject,
   registryDir,
+  releaseAllNamedObjects,
   startTimeOf,
   type NamedObjectEntry,
   type NamedObjectKind,
   type NamedObjectRecord,
   type Remover,
 } from './registry/named-objects.js';
+export {
+  registerRemover,
+  removableKinds,
+  removerFor,
+  type NamedObjectRemover,
+  type RemoveOutcome,
+} from './registry/removers.js';
 export * from './shared-value/index.js';
 export * from './shm/index.js';
 export * from './shm-ring/index.js';

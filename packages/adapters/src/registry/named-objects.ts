@@ -3,8 +3,10 @@
  * semaphores and segments, System V keys). Each is recorded, with its owner's pid and the
  * owner's start time (so a recycled pid is not mistaken for the owner), as one small JSON file
  * in the registry directory; the record goes when the object is removed. Objects still open
- * when the process exits normally are removed by an `exit` hook; what a killed process left
- * is found by {@link listNamedObjects} (owner dead) and removed by the janitor (`rxipc clean`).
+ * when the process exits normally are removed by an `exit` hook, and on SIGINT, SIGTERM and
+ * SIGHUP by signal handlers (see `signal-cleanup.ts` for the policy); what a killed process
+ * left is found by {@link listNamedObjects} (owner dead) and removed by the janitor
+ * (`rxipc clean`) with the removers of `removers.ts`.
  *
  * Directory: `$RXIPC_REGISTRY_DIR`, else `$XDG_RUNTIME_DIR/rxipc`, else `/tmp/rxipc-<uid>`;
  * created with mode 0700. Records are bounded by the objects that exist.
@@ -19,6 +21,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { installSignalCleanup } from './signal-cleanup.js';
 
 /** The kinds of named object. */
 export type NamedObjectKind =
@@ -158,18 +162,25 @@ function forgetFile(file: string): void {
   }
 }
 
+/**
+ * Removes every object this process registered and has not released, and forgets their
+ * records: what the `exit` hook and the signal handlers (see `signal-cleanup.ts`) run.
+ */
+export function releaseAllNamedObjects(): void {
+  for (const [file, remove] of live) {
+    try {
+      remove();
+    } catch {
+      // the object may already be gone; the record goes regardless
+    }
+    forgetFile(file);
+  }
+  live.clear();
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [file, remove] of live) {
-      try {
-        remove();
-      } catch {
-        // the object may already be gone; the record goes regardless
-      }
-      forgetFile(file);
-    }
-    live.clear();
-  });
+  process.on('exit', releaseAllNamedObjects);
+  installSignalCleanup(releaseAllNamedObjects);
 }
