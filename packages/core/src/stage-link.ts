@@ -1,0 +1,111 @@
+/**
+ * Stage links: how a pipeline's parent and one stage process reach each other. A link makes
+ * the kernel objects for one process, gives the child a URI to `open`, and gives the parent
+ * its channel. `pipe` (two anonymous pipes the child inherits) is built in; a transport that
+ * lands later (a Unix socket, a shared-memory ring) registers its own link by scheme, and a
+ * stage chooses it with its `transport` option.
+ */
+import { type Channel, codecs, pipeLink } from '@rxipc/adapters';
+
+import type { FromChild, ToChild } from './internal/protocol.js';
+
+/** What a link needs to know to make one connection. */
+export interface StageLinkRequest {
+  /** The codec name (`'v8'`, `'json'`), for both ends. */
+  readonly codec: string;
+  /** The parent channel's `highWaterMark` (at least the stage's window). */
+  readonly highWaterMark: number;
+  /** `<stage>-<replica>`, for names of kernel objects. */
+  readonly label: string;
+}
+
+/** One connection between the parent and one stage process. */
+export interface StageLinkConnection {
+  /** What the child passes to `open()` (with the same codec). */
+  readonly childUri: string;
+  /** Descriptors the child inherits as fd 3, 4, ... (the numbers `childUri` names). */
+  readonly inherit: readonly number[];
+  /** Called right after the spawn (pipes close the parent's copies of the child's ends). */
+  afterSpawn(): void;
+  /** The parent's channel, once the child is connected (pipes: at once). */
+  readonly channel: Promise<Channel<FromChild, ToChild>>;
+  /** Releases what the link made (the channel is closed by its user first). Idempotent. */
+  dispose(): void | Promise<void>;
+}
+
+/** A transport for stages, by scheme. */
+export interface StageLinkFactory {
+  /** The `transport` option's value (`'pipe'`). */
+  readonly scheme: string;
+  /** One line for documentation and errors. */
+  readonly description: string;
+  /** Makes one connection; called once per stage process (again for a restarted one). */
+  connect(request: StageLinkRequest): StageLinkConnection;
+}
+
+const links = new Map<string, StageLinkFactory>();
+
+/**
+ * Makes a transport available to stages as `stage(module, { transport: factory.scheme })`.
+ *
+ * @example
+ * ```ts
+ * registerStageLink({
+ *   scheme: 'unix',
+ *   description: 'a Unix stream socket per stage process',
+ *   connect: (request) => unixStageLink(request),
+ * });
+ * ```
+ * @throws {TypeError} `ERR_RXIPC_SCHEME_TAKEN` when a link has that scheme already.
+ */
+export function registerStageLink(factory: StageLinkFactory): void {
+  if (links.has(factory.scheme)) {
+    throw Object.assign(new TypeError(`a stage link for ${factory.scheme}: exists already`), {
+      code: 'ERR_RXIPC_SCHEME_TAKEN',
+    });
+  }
+  links.set(factory.scheme, factory);
+}
+
+/**
+ * The link for `scheme`.
+ *
+ * @throws {TypeError} `ERR_RXIPC_UNKNOWN_SCHEME` when no link has that scheme.
+ */
+export function stageLink(scheme: string): StageLinkFactory {
+  const factory = links.get(scheme);
+  if (factory === undefined) {
+    throw Object.assign(
+      new TypeError(
+        `no stage transport ${scheme}: (known: ${[...links.keys()].map((s) => `${s}:`).join(', ')})`,
+      ),
+      { code: 'ERR_RXIPC_UNKNOWN_SCHEME' },
+    );
+  }
+  return factory;
+}
+
+/** `pipe`: two anonymous pipes per process, the child's ends inherited as fd 3 and 4. */
+export const pipeStageLink: StageLinkFactory = {
+  scheme: 'pipe',
+  description: 'two anonymous pipes per stage process (fd 3 in, fd 4 out)',
+  connect({ codec, highWaterMark }) {
+    const link = pipeLink<FromChild, ToChild>({
+      codec: codecs[codec] as never,
+      highWaterMark,
+    });
+    // spawnOptions puts the child's ends after the three standard descriptors.
+    const options = link.spawnOptions({ stdio: ['ignore', 'pipe', 'pipe'] });
+    const inherit = (options.stdio as unknown[]).slice(3) as number[];
+    const childUri = (options.env as NodeJS.ProcessEnv)['RXIPC_CHANNEL']!;
+    return {
+      childUri,
+      inherit,
+      afterSpawn: () => link.releaseChildEnds(),
+      channel: Promise.resolve(link.channel),
+      dispose: () => link.releaseChildEnds(),
+    };
+  },
+};
+
+registerStageLink(pipeStageLink);

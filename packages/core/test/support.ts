@@ -1,0 +1,84 @@
+/**
+ * Helpers for tests that run pipelines: fixture URLs, and process bookkeeping so that every
+ * test ends with none of its processes alive.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+import type { Pipeline, PipelineEvent } from '../src/index.js';
+
+/** The URL of a stage module in `test/fixtures/stages/`. */
+export function fixtureStage(name: string): URL {
+  return new URL(`./fixtures/stages/${name}.ts`, import.meta.url);
+}
+
+/** True when `pid` runs (a zombie counts as gone). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of live processes whose initial environment has `name=value`. */
+export function processesWithEnv(name: string, value: string): number[] {
+  const marker = `${name}=${value}`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (environ.split('\0').includes(marker) && isRunning(Number(entry))) {
+        found.push(Number(entry));
+      }
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Waits until `condition` holds, polling every 20 ms; rejects after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Records a pipeline's events and the pids it started. */
+export class ProcessLog {
+  readonly events: PipelineEvent[] = [];
+  readonly pids = new Set<number>();
+
+  watch<T>(p: Pipeline<T>): Pipeline<T> {
+    p.events.subscribe((event) => {
+      this.events.push(event);
+      if (event.type === 'spawn' && event.pid !== undefined) this.pids.add(event.pid);
+    });
+    return p;
+  }
+
+  /** Pids still running. */
+  running(): number[] {
+    return [...this.pids].filter(isRunning);
+  }
+
+  /** Kills what still runs (a failed test) and waits until everything is gone. */
+  async cleanUp(): Promise<void> {
+    for (const pid of this.running()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await waitFor(() => this.running().length === 0, 5000, 'the stage processes to exit');
+  }
+}
