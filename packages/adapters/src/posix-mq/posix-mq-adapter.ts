@@ -10,7 +10,13 @@ import { MQ_OPTIONS, parseMqUri, type PosixMqEndpoint } from './uri.js';
  * did) and unlinks it on close unless `persist=true`; with `create=false` it only opens an
  * existing one, with `exclusive=true` it fails if one exists. Messages carry raw bytes and
  * leave with `priority=N` (default 0); the reader gets the highest priority first. For the
- * priority of each message, use `posixMq(..., { envelopes: true })`.
+ * priority of each message, use `posixMq(..., { envelopes: true })`. Registered by the
+ * package; `open('mq:/jobs')` uses it.
+ *
+ * @example
+ * ```ts
+ * open('mq:/jobs?maxmsg=10&msgsize=1024&priority=2').subscribe((bytes) => console.log(bytes));
+ * ```
  */
 export const posixMqAdapter = defineAdapter<PosixMqEndpoint>({
   scheme: 'mq',

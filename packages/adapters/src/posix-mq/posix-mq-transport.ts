@@ -39,6 +39,13 @@ export interface PosixMqTransportOptions {
  * Buffers: one receive buffer of the queue's `msgsize`; every received message is a copy of
  * its bytes. Nothing is held back: the queue itself is the buffer.
  *
+ * @example
+ * ```ts
+ * // What the mq: adapter does; a plugin or a test can wrap the transport the same way.
+ * const channel = transportChannel(() =>
+ *   posixMqTransport({ name: '/jobs', maxmsg: 10, msgsize: 1024 }, { binding: native }),
+ * );
+ * ```
  * @throws {SystemError} `mq_open` errors with a hint naming the limit (`EINVAL`, `EMFILE`,
  * `ENOSPC`, `ENOENT`, `EEXIST`, `EACCES`).
  */

@@ -68,7 +68,15 @@ export function queueNameProblems(name: string): string[] {
   return problems;
 }
 
-/** Parses the body and options of an `mq:` URI. */
+/**
+ * Parses the body and options of an `mq:` URI, reporting every problem at once.
+ *
+ * @example
+ * ```ts
+ * parseMqUri(orThrow(uri, splitUri('mq:/jobs?maxmsg=10&priority=3')));
+ * // Right({ name: '/jobs', maxmsg: 10, priority: 3 })
+ * ```
+ */
 export function parseMqUri(parts: UriParts): Parsed<PosixMqEndpoint> {
   const nameProblems = queueNameProblems(parts.body);
   return pipe(

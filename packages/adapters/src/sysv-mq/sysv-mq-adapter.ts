@@ -10,6 +10,12 @@ import { parseSysvMqUri, SYSV_MQ_OPTIONS, type SysvMqEndpoint } from './uri.js';
  * Outgoing messages have type `type` (default 1); the channel receives what `msgtyp` and
  * `except` select (default: everything, in order). A queue the channel created is removed on
  * close unless `persist=true`. For each message's type, use `sysvMq(..., { envelopes: true })`.
+ * Registered by the package; `open('sysv-mq:0x1234')` uses it.
+ *
+ * @example
+ * ```ts
+ * open('sysv-mq:0x1234?type=2&msgtyp=1').subscribe((bytes) => console.log(bytes));
+ * ```
  */
 export const sysvMqAdapter = defineAdapter<SysvMqEndpoint>({
   scheme: 'sysv-mq',

@@ -37,6 +37,15 @@ export interface SysvMqTransportOptions {
  *
  * Buffers: one receive buffer of `msgmax` bytes; each received message is a copy. Outgoing:
  * at most one message, copied into the send waiter.
+ *
+ * @example
+ * ```ts
+ * const channel = transportChannel(() =>
+ *   sysvMqTransport({ key: 0x1234, msgtyp: 2 }, { binding: native }),
+ * );
+ * ```
+ * @throws {SystemError} `msgget`/`ftok`/`msgctl` errors with a hint (`ENOENT`, `EEXIST`,
+ * `EACCES`, `ENOSPC` naming msgmni), when the transport is opened.
  */
 export function sysvMqTransport(
   endpoint: SysvMqEndpoint,

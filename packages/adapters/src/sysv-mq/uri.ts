@@ -63,7 +63,15 @@ export const SYSV_MQ_OPTIONS = [
 
 const MAX_TYPE = Number.MAX_SAFE_INTEGER;
 
-/** Parses the body and options of a `sysv-mq:` URI. */
+/**
+ * Parses the body and options of a `sysv-mq:` URI, reporting every problem at once.
+ *
+ * @example
+ * ```ts
+ * parseSysvMqUri(orThrow(uri, splitUri('sysv-mq:0x1234?msgtyp=-5')));
+ * // Right({ key: 4660, msgtyp: -5 })
+ * ```
+ */
 export function parseSysvMqUri(parts: UriParts): Parsed<SysvMqEndpoint> {
   return pipe(
     sequenceS(validation)({
