@@ -40,6 +40,10 @@ class UnixStreamTransport extends SocketTransport implements ByteStreamTransport
     super(endpoint, socket, binding);
   }
 
+  get acceptsNoFds(): boolean {
+    return this.endpoint.maxFds === 0;
+  }
+
   read(target: Uint8Array): number | null {
     if (!this.isConnected()) return null;
     if (this.endpoint.maxFds === 0) return this.binding.fdRead(this.handle, target);
@@ -102,6 +106,8 @@ class FdFramedTransport implements MessageTransport {
   ) {
     this.maxMessageSize = framed.maxMessageSize;
     this.overhead = framing.prefixLength + framing.suffix.byteLength;
+    // A channel that accepts no descriptors reads frames as they come, at no extra cost.
+    if (stream.acceptsNoFds) this.receive = () => framed.receive();
   }
 
   check(message: Uint8Array): void {
@@ -110,9 +116,9 @@ class FdFramedTransport implements MessageTransport {
 
   receive(): Uint8Array | null | typeof END {
     const message = this.framed.receive();
-    const marks = this.stream.marks;
-    if (message === null || message === END || marks.length === 0) return message;
+    if (message === null || message === END) return message;
     this.delivered += this.overhead + message.byteLength;
+    const marks = this.stream.marks;
     while (marks.length > 0 && marks[0]!.end <= this.delivered) {
       attachReceivedFds(message, marks.shift()!.fds);
     }
