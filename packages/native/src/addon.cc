@@ -29,6 +29,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ExportSysvShm(env, exports);
     ExportMemfd(env, exports);
     ExportFutex(env, exports);
+    ExportLockWaiter(env, exports);
+    ExportPosixSem(env, exports);
+    ExportSysvSem(env, exports);
+    ExportFlock(env, exports);
     return exports;
 }
 

@@ -818,4 +818,208 @@ export interface Binding {
    * and returns how many woke.
    */
   futexWake(mapping: ShmMappingHandle, offset: number, count: number): number;
+
+  // ---- lock waiters: semaphores, file locks, robust mutexes --------------------------------
+
+  /**
+   * Starts another acquisition on an idle lock waiter (one made by {@link semWaiter},
+   * {@link sysvSemWaiter}, {@link flockWaiter}, {@link ofdLockWaiter} or
+   * {@link robustMutexWaiter}, each of which starts acquiring when created). Its thread (never
+   * the libuv pool) blocks until it holds, then calls the waiter's callback; read the outcome
+   * with {@link lockWaiterState}. `EBUSY` (syscall `'lockWaiterAcquire'`) unless idle.
+   */
+  lockWaiterAcquire(waiter: WaiterHandle): void;
+
+  /**
+   * Releases what the waiter holds. `true`: done now (semaphores, file locks). `false`: the
+   * release runs on the waiter's own thread, which reports `'released'` (a robust mutex, which
+   * only its owner thread may unlock; `markConsistent` calls `pthread_mutex_consistent` first).
+   * `EBUSY` unless held; the releasing call's errno otherwise.
+   */
+  lockWaiterRelease(waiter: WaiterHandle, options?: { readonly markConsistent?: boolean }): boolean;
+
+  /**
+   * Asks a waiter that is acquiring (or waiting on a condition) to give up, and returns at once
+   * (the thread is interrupted by a signal, or notices within 10 ms for a mutex). It then
+   * reports `'cancelled'`, or, when it got there first, what it acquired: the caller releases
+   * that. An acquisition that lands after the cancel is released by the thread itself (except
+   * a robust mutex's, reported as acquired). A no-op in other states and once closed.
+   */
+  lockWaiterCancel(waiter: WaiterHandle): void;
+
+  /**
+   * Makes a held acquisition the caller's (a semaphore count consumed for good): the waiter
+   * goes idle without releasing, and closing it releases nothing. `EBUSY` unless held.
+   */
+  lockWaiterDisown(waiter: WaiterHandle): void;
+
+  /** What the waiter is doing, and what its last finished command came to. */
+  lockWaiterState(waiter: WaiterHandle): LockWaiterState;
+
+  // ---- POSIX semaphores (sem_overview(7)) --------------------------------------------------
+
+  /**
+   * `sem_open(3)`: the semaphore `name` (`/somename`, at most 251 characters; it lives in
+   * `/dev/shm/sem.somename`). `create` is `O_CREAT`, `exclusive` `O_EXCL` (only with `create`);
+   * `mode` (default `0o600`) and `value` (`0 .. 2^31-1`, default 0) apply when it is created.
+   * Errors (syscall `'sem_open'`, `path` the name): `ENOENT`, `EEXIST`, `EACCES`, `EMFILE`,
+   * `ENAMETOOLONG`.
+   */
+  semOpen(
+    name: string,
+    options?: {
+      readonly create?: boolean;
+      readonly exclusive?: boolean;
+      readonly mode?: number;
+      readonly value?: number;
+    },
+  ): PosixSemHandle;
+
+  /** `sem_unlink(3)`: removes the name; the semaphore goes when the last process closes it. */
+  semUnlink(name: string): void;
+
+  /**
+   * `sem_init(3)` with `pshared` 1: an unnamed process-shared semaphore of `value` in the 32
+   * bytes at `offset` of `mapping` (a multiple of 8, inside it). Initialize once; other
+   * processes {@link semAttach}. The handle keeps the mapping alive; unmapping closes it.
+   */
+  semInit(mapping: ShmMappingHandle, offset: number, value: number): PosixSemHandle;
+
+  /** A handle on the unnamed semaphore another process initialized at `offset`. */
+  semAttach(mapping: ShmMappingHandle, offset: number): PosixSemHandle;
+
+  /**
+   * `sem_destroy(3)` on an unnamed semaphore (nobody may be waiting on it), then closes the
+   * handle. `EINVAL` for a named one.
+   */
+  semDestroy(sem: PosixSemHandle): void;
+
+  /** Closes the handle (waiters first; `sem_close` for a named one). Idempotent. */
+  semClose(sem: PosixSemHandle): void;
+
+  /** `sem_post(3)`: adds one. `EOVERFLOW` at `SEM_VALUE_MAX` (2^31-1). */
+  semPost(sem: PosixSemHandle): void;
+
+  /** `sem_trywait(3)`: takes one if it can (`true`), else `false`. Never blocks. */
+  semTryWait(sem: PosixSemHandle): boolean;
+
+  /** `sem_getvalue(3)`: the value now (0 while processes wait, on Linux). */
+  semGetValue(sem: PosixSemHandle): number;
+
+  /**
+   * A lock waiter whose thread takes one with `sem_wait(3)`, starting now; a release is one
+   * `sem_post`. See {@link lockWaiterAcquire}. The waiter keeps `sem` alive; closing `sem`
+   * closes the waiter first. `EBUSY` (syscall `'sigaction'`) if another handler owns the
+   * interrupting signal (SIGRTMAX-3).
+   */
+  semWaiter(sem: PosixSemHandle, callback: (error: SystemError | null) => void): WaiterHandle;
+
+  // ---- System V semaphore sets (sysvipc(7)) ------------------------------------------------
+
+  /**
+   * `semget(2)`: the set of `key` (32-bit; `0` is `IPC_PRIVATE` and needs `create`) with
+   * `nsems` semaphores (`0` opens an existing set of any size). `create` is `IPC_CREAT`,
+   * `exclusive` `IPC_EXCL`; `mode` defaults to `0o600`; a new set's values are 0. Errors
+   * (syscall `'semget'`, with a hint naming the limit): `ENOENT`, `EEXIST`, `EACCES`, `EINVAL`
+   * (`nsems` above `SEMMSL`), `ENOSPC` (`SEMMNI`, `SEMMNS`).
+   */
+  sysvSemGet(
+    key: number,
+    nsems: number,
+    options?: { readonly create?: boolean; readonly exclusive?: boolean; readonly mode?: number },
+  ): SysvSemHandle;
+
+  /** A handle for an existing set id (checked with `IPC_STAT`). */
+  sysvSemOpenId(id: number): SysvSemHandle;
+
+  /** The set id, or `-1` once the handle is closed. */
+  sysvSemId(set: SysvSemHandle): number;
+
+  /** `semctl(IPC_STAT)`. */
+  sysvSemStat(set: SysvSemHandle): SysvSemStat;
+
+  /**
+   * `semop(2)` with `IPC_NOWAIT`: every operation at once, atomically. `true` when done,
+   * `false` when it would block (nothing done). Errors (syscall `'semop'`, with a hint):
+   * `ERANGE` (a value would pass `SEMVMX`, 32767), `E2BIG` (more than `SEMOPM` operations),
+   * `EFBIG` (`num` beyond the set), `EIDRM`/`EINVAL` (the set is gone).
+   */
+  sysvSemOp(set: SysvSemHandle, ops: readonly SemOp[]): boolean;
+
+  /** `semctl(GETVAL)`. */
+  sysvSemGetValue(set: SysvSemHandle, num: number): number;
+
+  /** `semctl(GETALL)`: every value, in order. */
+  sysvSemGetAll(set: SysvSemHandle): number[];
+
+  /**
+   * `semctl(SETVAL)`: sets one value (`ERANGE` above `SEMVMX`) and clears every process's
+   * undo entries for it.
+   */
+  sysvSemSetValue(set: SysvSemHandle, num: number, value: number): void;
+
+  /**
+   * `semctl` `GETVAL`, `GETPID` (who operated last), `GETNCNT` (waiting for it to grow) and
+   * `GETZCNT` (waiting for zero), read one after the other.
+   */
+  sysvSemInfo(
+    set: SysvSemHandle,
+    num: number,
+  ): { value: number; pid: number; ncnt: number; zcnt: number };
+
+  /** `semctl(IPC_RMID)`: removes the set; its waiters everywhere wake with `EIDRM`. */
+  sysvSemRemove(set: SysvSemHandle): void;
+
+  /** Closes the handle and its waiters; removes nothing. Idempotent. */
+  sysvSemClose(set: SysvSemHandle): void;
+
+  /**
+   * A lock waiter whose thread performs `semop(ops)` blocking, starting now. A release (and a
+   * cancel that lost the race, and closing while held) applies `rollback`, the caller's
+   * inverse of `ops`, with `IPC_NOWAIT`. A removed set reports `EIDRM`.
+   */
+  sysvSemWaiter(
+    set: SysvSemHandle,
+    ops: readonly SemOp[],
+    rollback: readonly SemOp[],
+    callback: (error: SystemError | null) => void,
+  ): WaiterHandle;
+
+  // ---- file locks (flock(2), fcntl(2) open file description locks) -------------------------
+
+  /**
+   * `flock(2)` with `LOCK_NB` on the descriptor's open file description: `true` when placed
+   * (or converted, or removed), `false` when another description holds a conflicting lock.
+   */
+  flock(fd: FdHandle, mode: 'shared' | 'exclusive' | 'unlock'): boolean;
+
+  /** A lock waiter whose thread calls `flock(2)` blocking; a release is `LOCK_UN`. */
+  flockWaiter(
+    fd: FdHandle,
+    mode: 'shared' | 'exclusive',
+    callback: (error: SystemError | null) => void,
+  ): WaiterHandle;
+
+  /**
+   * `fcntl(F_OFD_SETLK)` on a byte range: `true` when placed (or changed, or removed), `false`
+   * when another open file description holds a conflicting lock. A write lock needs a
+   * descriptor open for writing (`EBADF` otherwise, with a hint).
+   */
+  ofdLock(fd: FdHandle, lock: OfdRange & { readonly type: 'read' | 'write' | 'unlock' }): boolean;
+
+  /**
+   * `fcntl(F_OFD_GETLK)`: `null` when `lock` could be placed, else one conflicting lock (`pid`
+   * is -1 for an OFD lock, the owner for a traditional `fcntl` lock).
+   */
+  ofdGetLock(
+    fd: FdHandle,
+    lock: OfdRange & { readonly type: 'read' | 'write' },
+  ): { type: 'read' | 'write'; start: number; length: number; pid: number } | null;
+
+  /** A lock waiter whose thread calls `fcntl(F_OFD_SETLKW)`; a release unlocks the range. */
+  ofdLockWaiter(
+    fd: FdHandle,
+    lock: OfdRange & { readonly type: 'read' | 'write' },
+    callback: (error: SystemError | null) => void,
+  ): WaiterHandle;
 }

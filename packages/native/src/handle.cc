@@ -16,10 +16,15 @@ constexpr napi_type_tag kTags[] = {
     {0x2f7c4e91a6b3d058, 0xc1e95a7b3d2f4806},  // kSysvMsg
     {0x8b41d2e6f03a7c95, 0x3e6a9f1c5b7d2048},  // kShmMapping
     {0x5d0e8c3a71f4b926, 0xf27b4d6e9a1c8350},  // kSysvShm
+    {0x4a9d2f7e1c08b365, 0xd73e5b1a9f2c6048},  // kPosixSem
+    {0xb62e0f8d4a7c3159, 0x19f4c7e2d05a8b3e},  // kSysvSem
+    {0x7e15c9a3f2d84b60, 0x6b0a3d9e5c2f71d4},  // kRobustMutex
+    {0xe3c8071b5d9f2a46, 0x40d6f2a8c1e97b35},  // kCondVar
 };
-constexpr HandleKind kKinds[] = {HandleKind::kFd,         HandleKind::kFdWatcher,
-                                 HandleKind::kWaiter,     HandleKind::kSysvMsg,
-                                 HandleKind::kShmMapping, HandleKind::kSysvShm};
+constexpr HandleKind kKinds[] = {
+    HandleKind::kFd,          HandleKind::kFdWatcher, HandleKind::kWaiter,   HandleKind::kSysvMsg,
+    HandleKind::kShmMapping,  HandleKind::kSysvShm,   HandleKind::kPosixSem, HandleKind::kSysvSem,
+    HandleKind::kRobustMutex, HandleKind::kCondVar};
 
 const napi_type_tag* TagOf(HandleKind kind) { return &kTags[static_cast<int>(kind)]; }
 
@@ -38,6 +43,14 @@ const char* KindName(HandleKind kind) {
             return "shm-mapping";
         case HandleKind::kSysvShm:
             return "sysv-shm";
+        case HandleKind::kPosixSem:
+            return "posix-sem";
+        case HandleKind::kSysvSem:
+            return "sysv-sem";
+        case HandleKind::kRobustMutex:
+            return "robust-mutex";
+        case HandleKind::kCondVar:
+            return "cond-var";
     }
     return "unknown";
 }

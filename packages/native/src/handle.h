@@ -27,7 +27,18 @@ namespace rxipc {
 
 class Registry;
 
-enum class HandleKind { kFd, kFdWatcher, kWaiter, kSysvMsg, kShmMapping, kSysvShm };
+enum class HandleKind {
+    kFd,
+    kFdWatcher,
+    kWaiter,
+    kSysvMsg,
+    kShmMapping,
+    kSysvShm,
+    kPosixSem,
+    kSysvSem,
+    kRobustMutex,
+    kCondVar,
+};
 
 class Handle {
   public:
