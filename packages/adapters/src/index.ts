@@ -11,6 +11,7 @@ export { END, type ByteStreamTransport, type MessageTransport } from './channel/
 export * from './codecs/index.js';
 export * from './errors.js';
 export { fdAdapter, type FdEndpoint } from './fd/fd-adapter.js';
+export * from './file-lock/index.js';
 export { fdTransport, type FdTransportOptions } from './fd/fd-transport.js';
 export { boundedMergeMap, type BoundedMergeMapOptions } from './flow/bounded-merge-map.js';
 export { toAsyncIterator } from './flow/to-async-iterator.js';
@@ -20,6 +21,7 @@ export * from './framing/index.js';
 export { open, registerAdapter, registeredAdapters, type OpenOptions } from './open.js';
 export { parentChannel } from './pipe/parent-channel.js';
 export { pipeAdapter } from './pipe/pipe-adapter.js';
+export * from './permit/index.js';
 export * from './posix-mq/index.js';
 export { CHANNEL_ENV, parentChannelUri, pipeLink, type PipeLink } from './pipe/pipe-link.js';
 export {
@@ -34,6 +36,7 @@ export {
   type UriParts,
 } from './uri/uri.js';
 export {
+  claimNamedObject,
   forgetNamedObject,
   isAlive,
   listNamedObjects,
@@ -53,7 +56,9 @@ export {
   type NamedObjectRemover,
   type RemoveOutcome,
 } from './registry/removers.js';
+export * from './semaphore/index.js';
 export * from './shared-value/index.js';
 export * from './shm/index.js';
 export * from './shm-ring/index.js';
 export * from './sysv-mq/index.js';
+export * from './sysv-sem/index.js';

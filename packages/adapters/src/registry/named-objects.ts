@@ -131,6 +131,23 @@ export function forgetNamedObject(kind: NamedObjectKind, name: string): void {
   forgetFile(path.join(registryDir(), recordFileName(kind, name)));
 }
 
+/**
+ * Claims a record for a janitor: renames its file out of the listing, atomically, so that of
+ * several janitors acting on the same record exactly one gets it. Returns the function that
+ * drops the claimed record for good once the janitor has done its work, or `undefined` when
+ * the record is gone (another janitor claimed it, or its owner released it meanwhile).
+ */
+export function claimNamedObject(kind: NamedObjectKind, name: string): (() => void) | undefined {
+  const file = path.join(registryDir(), recordFileName(kind, name));
+  const claimed = `${file}.claimed-${process.pid}`;
+  try {
+    renameSync(file, claimed);
+  } catch {
+    return undefined;
+  }
+  return () => forgetFile(claimed);
+}
+
 /** True when `pid` runs and started at `startTime` (0: start time unknown, pid alone decides). */
 export function isAlive(pid: number, startTime: number): boolean {
   const actual = startTimeOf(pid);

@@ -1,0 +1,1 @@
+export { fileLock, FileLock, type FileLockConfig } from './file-lock.js';

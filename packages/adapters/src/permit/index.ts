@@ -1,0 +1,2 @@
+export { acquirePermit, withPermit, type Lock, type Permit } from './permit.js';
+export { LockClosedError } from './lock-core.js';

@@ -1,0 +1,8 @@
+export {
+  SEMVMX,
+  sysvSemaphoreSet,
+  SysvSemaphoreSet,
+  type SemRequest,
+  type SysvSemaphoreSetConfig,
+  type SysvSemKey,
+} from './sysv-semaphore-set.js';
