@@ -14,7 +14,9 @@
  *   expands one message into very many outputs should be a stream stage);
  * - to send: messages waiting for a replica with room (redeliveries first), at most
  *   `window x replicas`; a source that ignores the valve past that gets `ERR_RXIPC_OVERFLOW`;
- * - out: outputs released while the consumer has no demand; replicas are not read meanwhile.
+ * - out: outputs released while the consumer has no demand; at most `window` from each replica
+ *   (a replica is not read while it has that many waiting; each replica has its own valve, so
+ *   that one replica cannot starve another).
  */
 import {
   type Channel,
@@ -41,7 +43,7 @@ import {
   type ToChild,
 } from './internal/protocol.js';
 import { isTypeScript, nodeCommand } from './internal/node-command.js';
-import { allOpen, ALWAYS_OPEN } from './internal/valves.js';
+import { ALWAYS_OPEN } from './internal/valves.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { describeExit, StageError, type StageErrorCode } from './stage-error.js';
 import { stageLink, type StageLinkConnection } from './stage-link.js';
@@ -69,6 +71,13 @@ interface Replica {
   failure: { code: StageErrorCode; reason: string; cause?: unknown } | undefined;
   readonly inflight: Map<Seq, unknown>;
   readonly held: Map<Seq, unknown[]>;
+  /**
+   * Open while fewer than `window` of this replica's outputs wait in `out`. Each replica has
+   * its own valve, so that one busy replica cannot starve the others of the consumer's demand.
+   */
+  readonly valve: ValveController;
+  /** This replica's outputs in `out`. */
+  queued: number;
   state: 'running' | 'done' | 'dead';
 }
 
@@ -101,20 +110,20 @@ export function stagePool<I, O>(
 class StagePool<I, O> {
   private readonly replicas: (Replica | undefined)[];
   private readonly upValve = new ValveController();
-  /** Open while nothing waits in `out`: replicas are read only then. */
-  private readonly readValve = new ValveController();
   private readonly downstream: Valve;
   private upstreamSubscription: Subscription | undefined;
   private upstreamDone = false;
   private nextSeq = 0;
   private readonly toSend: [Seq, unknown][] = [];
+  /** Released outputs waiting for the consumer's demand, and the replica each came from. */
   private readonly out: O[] = [];
+  private readonly outFrom: Replica[] = [];
   private outHead = 0;
   private draining = false;
   private kind: 'stream' | 'message' | undefined;
   private ordered = false;
   private releaseSeq = 0;
-  private readonly committed = new Map<Seq, unknown[]>();
+  private readonly committed = new Map<Seq, { from: Replica; outputs: unknown[] }>();
   private heldCount = 0;
   private restartsUsed = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -214,6 +223,8 @@ class StagePool<I, O> {
       failure: undefined,
       inflight: new Map(),
       held: new Map(),
+      valve: new ValveController(),
+      queued: 0,
       state: 'running',
     };
     this.replicas[slot] = replica;
@@ -240,7 +251,7 @@ class StagePool<I, O> {
       return;
     }
     replica.channel = channel;
-    replica.subscription = subscribeWithValve(channel, allOpen(this.downstream, this.readValve), {
+    replica.subscription = subscribeWithValve(channel, replica.valve, {
       next: (frame) => this.onFrame(replica, frame),
       error: (error: unknown) => {
         replica.channelEnd = { error };
@@ -262,7 +273,7 @@ class StagePool<I, O> {
         this.onHello(replica, frame[1].kind);
         return;
       case OUT:
-        if (frame[1] === -1) this.pushOut(frame[2] as O);
+        if (frame[1] === -1) this.pushOut(frame[2] as O, replica);
         else this.hold(replica, frame[1], frame[2]);
         return;
       case LAST:
@@ -517,15 +528,15 @@ class StagePool<I, O> {
     this.heldCount -= outputs.length;
     if (this.kind === 'message') {
       if (!this.ordered) {
-        for (const output of outputs) this.pushOut(output as O);
+        for (const output of outputs) this.pushOut(output as O, replica);
       } else {
-        this.committed.set(seq, outputs);
+        this.committed.set(seq, { from: replica, outputs });
         this.heldCount += outputs.length;
         for (let ready = this.committed.get(this.releaseSeq); ready !== undefined;) {
           this.committed.delete(this.releaseSeq);
-          this.heldCount -= ready.length;
+          this.heldCount -= ready.outputs.length;
           this.releaseSeq++;
-          for (const output of ready) this.pushOut(output as O);
+          for (const output of ready.outputs) this.pushOut(output as O, ready.from);
           ready = this.committed.get(this.releaseSeq);
         }
       }
@@ -533,12 +544,14 @@ class StagePool<I, O> {
     this.pump();
   }
 
-  private pushOut(value: O): void {
+  private pushOut(value: O, from: Replica): void {
     this.out.push(value);
+    this.outFrom.push(from);
+    if (++from.queued >= this.spec.window) from.valve.close();
     this.drain();
   }
 
-  /** Emits released outputs while the consumer has demand; replicas are read only when empty. */
+  /** Emits released outputs while the consumer has demand. */
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
@@ -550,15 +563,20 @@ class StagePool<I, O> {
         !this.finished
       ) {
         const value = this.out[this.outHead]!;
-        this.out[this.outHead++] = undefined as never;
+        const from = this.outFrom[this.outHead]!;
+        this.out[this.outHead] = undefined as never;
+        this.outFrom[this.outHead++] = undefined as never;
+        if (--from.queued < this.spec.window) from.valve.reopen();
         this.subscriber.next(value);
       }
       if (this.outHead === this.out.length) {
         this.out.length = 0;
+        this.outFrom.length = 0;
         this.outHead = 0;
-        this.readValve.reopen();
-      } else {
-        this.readValve.close();
+      } else if (this.outHead > 1024 && this.outHead * 2 > this.out.length) {
+        this.out.splice(0, this.outHead);
+        this.outFrom.splice(0, this.outHead);
+        this.outHead = 0;
       }
     } finally {
       this.draining = false;

@@ -79,9 +79,9 @@ describe('pipeline', () => {
       ),
     );
     expect(out).toEqual(range(300));
-    // In flight: at most `window` messages per replica, one in the consumer, and the one the
-    // source yields before the valve closes.
-    expect(widest).toBeLessThanOrEqual(2 * window + 2);
+    // Per replica at most `window` messages in flight and `window` outputs waiting for the
+    // consumer; then one in the consumer, and the one the source yields as the valve closes.
+    expect(widest).toBeLessThanOrEqual(2 * 2 * window + 2);
     await waitFor(() => log.running().length === 0, 5000, 'the replicas to stop');
   });
 

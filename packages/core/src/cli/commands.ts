@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 
 import { bench } from './bench-command.js';
+import { clean } from './clean-command.js';
 import { demo } from './demo-command.js';
+import { ls } from './ls-command.js';
 import { send } from './send-command.js';
 import { tap } from './tap-command.js';
 
@@ -12,7 +14,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { tap, send, demo, bench };
+const commands: Record<string, Command> = { tap, send, demo, bench, ls, clean };
 
 const HELP = `rxipc: every Unix IPC mechanism as an RxJS stream
 
