@@ -122,4 +122,40 @@ Bytes ViewBytes(Napi::Env env, Napi::Value value, const char* name) {
     return bytes;
 }
 
+Bytes ViewBytesFast(Napi::Env env, Napi::Value value, const char* name,
+                    napi_typedarray_type* type) {
+    napi_typedarray_type kind;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, value, &kind, &length, &data, nullptr, nullptr) != napi_ok) {
+        // Not a typed array (no exception is pending): the general path, which accepts a
+        // DataView (reported as napi_uint8_array) and throws for the rest.
+        if (type != nullptr) *type = napi_uint8_array;
+        return ViewBytes(env, value, name);
+    }
+    if (type != nullptr) *type = kind;
+    static char empty;
+    size_t size = 1;
+    switch (kind) {
+        case napi_int16_array:
+        case napi_uint16_array:
+            size = 2;
+            break;
+        case napi_int32_array:
+        case napi_uint32_array:
+        case napi_float32_array:
+            size = 4;
+            break;
+        case napi_float64_array:
+        case napi_bigint64_array:
+        case napi_biguint64_array:
+            size = 8;
+            break;
+        default:
+            break;
+    }
+    if (data == nullptr || length == 0) return Bytes{&empty, 0};
+    return Bytes{data, length * size};
+}
+
 }  // namespace rxipc

@@ -62,4 +62,11 @@ struct Bytes {
 };
 Bytes ViewBytes(Napi::Env env, Napi::Value value, const char* name);
 
+// ViewBytes for hot paths: a typed array costs one Node-API call (its type, length and data
+// together; `type`, when given, receives the kind, napi_uint8_array for a DataView) and skips
+// the detached check, which a typed array does not need: over a detached buffer its length is
+// 0. Anything else (a DataView, a wrong type) goes through ViewBytes.
+Bytes ViewBytesFast(Napi::Env env, Napi::Value value, const char* name,
+                    napi_typedarray_type* type = nullptr);
+
 }  // namespace rxipc

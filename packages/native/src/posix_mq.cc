@@ -155,7 +155,7 @@ Napi::Value MqUnlink(const Napi::CallbackInfo& info) {
    longer than the queue's mq_msgsize, EBADF (not a queue, or not open for writing). */
 Napi::Value MqSend(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Bytes message = ViewBytes(env, info[1], "message");
+    Bytes message = ViewBytesFast(env, info[1], "message");
     auto priority = static_cast<unsigned>(IntegerArg(info, 2, "priority", 0, kMaxPriority));
     Fd& queue = UnwrapHandle<Fd>(info, 0, "queue");
 
@@ -177,15 +177,13 @@ Napi::Value MqSend(const Napi::CallbackInfo& info) {
    EBADF (not a queue, or not open for reading). */
 Napi::Value MqReceive(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Bytes target = ViewBytes(env, info[1], "target");
+    Bytes target = ViewBytesFast(env, info[1], "target");
     uint32_t* priority_out = nullptr;
     Napi::Value out = info[2];
     if (!out.IsUndefined()) {
-        if (!out.IsTypedArray() ||
-            out.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-            throw ArgTypeError(env, "priority", "a Uint32Array", out);
-        }
-        Bytes bytes = ViewBytes(env, out, "priority");
+        napi_typedarray_type type;
+        Bytes bytes = ViewBytesFast(env, out, "priority", &type);
+        if (type != napi_uint32_array) throw ArgTypeError(env, "priority", "a Uint32Array", out);
         if (bytes.length < sizeof(uint32_t)) {
             throw ArgRangeError(env, "priority.length", ">= 1", "0");
         }

@@ -411,7 +411,7 @@ Napi::Value MsgId(const Napi::CallbackInfo& info) {
 Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
-    Bytes message = ViewBytes(env, info[2], "message");
+    Bytes message = ViewBytesFast(env, info[2], "message");
     if (message.length > kMaxText) {
         throw ArgRangeError(env, "message.byteLength", "<= " + std::to_string(kMaxText),
                             std::to_string(message.length));
@@ -441,23 +441,20 @@ Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
    EINVAL (the queue is gone), EIDRM, EACCES. */
 Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Bytes target = ViewBytes(env, info[1], "target");
+    // The options first: their getters may run user code (see args.h).
     long msgtyp = static_cast<long>(IntegerArg(info, 2, "msgtyp", -kMaxType, kMaxType));
     std::optional<Napi::Object> options = OptionsArg(info, 3, "options");
     int flags = ReceiveFlags(options, msgtyp) | IPC_NOWAIT;
+    Bytes target = ViewBytesFast(env, info[1], "target");
     double* type_out = nullptr;
     Napi::Value out = info[4];
     if (!out.IsUndefined()) {
-        if (!out.IsTypedArray() ||
-            out.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-            throw ArgTypeError(env, "type", "a Float64Array", out);
-        }
-        Bytes bytes = ViewBytes(env, out, "type");
+        napi_typedarray_type kind;
+        Bytes bytes = ViewBytesFast(env, out, "type", &kind);
+        if (kind != napi_float64_array) throw ArgTypeError(env, "type", "a Float64Array", out);
         if (bytes.length < sizeof(double)) throw ArgRangeError(env, "type.length", ">= 1", "0");
         type_out = static_cast<double*>(bytes.data);
     }
-    // ViewBytes may have read a view after `target`'s: both are checked, no user code ran.
-    target = ViewBytes(env, info[1], "target");
     size_t length = std::min(target.length, kMaxText);
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
 
@@ -579,13 +576,12 @@ Napi::Value MsgRecvWaiter(const Napi::CallbackInfo& info) {
 Napi::Value MsgSendWaiter(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
-    Bytes message = ViewBytes(env, info[2], "message");
+    Napi::Function callback = FunctionArg(info, 3, "callback");
+    Bytes message = ViewBytesFast(env, info[2], "message");
     if (message.length > kMaxText) {
         throw ArgRangeError(env, "message.byteLength", "<= " + std::to_string(kMaxText),
                             std::to_string(message.length));
     }
-    Napi::Function callback = FunctionArg(info, 3, "callback");
-    message = ViewBytes(env, info[2], "message");
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
     InstallOrThrow(env);
     auto* waiter = new SendWaiter(env, queue, info[0], type, message.data, message.length);

@@ -16,6 +16,8 @@ import type { PosixMqEndpoint } from './uri.js';
 
 /** How many times opening retries when the queue appears or vanishes between two calls. */
 const OPEN_ATTEMPTS = 5;
+/** Received messages are views of chunks this large (at least 8 messages of `msgsize`). */
+const CHUNK = 64 * 1024;
 
 /** Options for {@link posixMqTransport}. */
 export interface PosixMqTransportOptions {
@@ -36,8 +38,10 @@ export interface PosixMqTransportOptions {
  * `exclusive`). A queue this channel created is recorded in the registry of named objects
  * and unlinked when it closes, unless `persist`.
  *
- * Buffers: one receive buffer of the queue's `msgsize`; every received message is a copy of
- * its bytes. Nothing is held back: the queue itself is the buffer.
+ * Buffers: received messages are views of 64 KiB chunks (at least 8 x `msgsize`), packed at
+ * their real lengths: a chunk is replaced once it has less than `msgsize` left (mq_receive
+ * needs that much room), and lives while any message cut from it does. Nothing is held back:
+ * the queue itself is the buffer.
  *
  * @example
  * ```ts
@@ -60,7 +64,8 @@ class PosixMqTransport implements MessageTransport {
   readonly maxMessageSize: number;
   private readonly handle: FdHandle;
   private readonly release: ((removeNow?: boolean) => void) | undefined;
-  private readonly buffer: Uint8Array;
+  private chunk: Uint8Array;
+  private chunkUsed = 0;
   private readonly priority = new Uint32Array(1);
   private readonly defaultPriority: number;
   private readonly canRead: boolean;
@@ -83,7 +88,7 @@ class PosixMqTransport implements MessageTransport {
     this.handle = handle;
     try {
       this.maxMessageSize = binding.mqGetAttr(handle).msgsize;
-      this.buffer = new Uint8Array(this.maxMessageSize);
+      this.chunk = this.newChunk();
       if (created && endpoint.persist !== true) {
         const name = endpoint.name;
         this.release = registerNamedObject(
@@ -150,11 +155,21 @@ class PosixMqTransport implements MessageTransport {
 
   receive(): Uint8Array | null {
     if (!this.canRead) throw directionError(this.endpoint.name, 'read');
-    const length = this.binding.mqReceive(this.handle, this.buffer, this.priority);
+    if (this.chunk.byteLength - this.chunkUsed < this.maxMessageSize) {
+      this.chunk = this.newChunk();
+      this.chunkUsed = 0;
+    }
+    const start = this.chunkUsed;
+    const length = this.binding.mqReceive(this.handle, this.chunk.subarray(start), this.priority);
     if (length === null) return null;
-    const message = this.buffer.slice(0, length);
+    this.chunkUsed += length;
+    const message = this.chunk.subarray(start, start + length);
     this.priorities?.set(message, this.priority[0]!);
     return message;
+  }
+
+  private newChunk(): Uint8Array {
+    return new Uint8Array(Math.max(CHUNK, 8 * this.maxMessageSize));
   }
 
   send(messages: readonly Uint8Array[], start: number, end: number): number {

@@ -10,6 +10,8 @@ import { keyLabel, type SysvMqEndpoint } from './uri.js';
 
 /** How many times opening retries when the queue appears or vanishes between two calls. */
 const OPEN_ATTEMPTS = 5;
+/** Received messages are views of chunks this large (at least 8 x msgmax). */
+const CHUNK = 64 * 1024;
 
 /** Options for {@link sysvMqTransport}. */
 export interface SysvMqTransportOptions {
@@ -35,8 +37,10 @@ export interface SysvMqTransportOptions {
  * registry of named objects and removed on close (`IPC_RMID`) unless `persist`. A queue
  * removed under the channel (`ipcrm -q`) ends it with `EIDRM`.
  *
- * Buffers: one receive buffer of `msgmax` bytes; each received message is a copy. Outgoing:
- * at most one message, copied into the send waiter.
+ * Buffers: received messages are views of 64 KiB chunks (at least 8 x `msgmax`), packed at
+ * their real lengths; a chunk is replaced once it has less than `msgmax` left, and lives
+ * while any message cut from it does. Outgoing: at most one message, copied into the send
+ * waiter.
  *
  * @example
  * ```ts
@@ -59,7 +63,9 @@ class SysvMqTransport implements MessageTransport {
   private readonly handle: SysvMsgHandle;
   private readonly label: string;
   private readonly release: ((removeNow?: boolean) => void) | undefined;
-  private readonly buffer: Uint8Array;
+  private readonly receiveRoom: number;
+  private chunk: Uint8Array;
+  private chunkUsed = 0;
   private readonly receivedType = new Float64Array(1);
   private readonly msgtyp: number;
   private readonly selector: { readonly except?: boolean } | undefined;
@@ -91,7 +97,9 @@ class SysvMqTransport implements MessageTransport {
       // msgsnd(2): EINVAL when "msgsz is greater than the system limit (MSGMAX)"; and a
       // message larger than the queue's msg_qbytes could never fit.
       this.maxMessageSize = Math.min(procNumber('/proc/sys/kernel/msgmax') ?? 8192, stat.maxBytes);
-      this.buffer = new Uint8Array(procNumber('/proc/sys/kernel/msgmax') ?? 8192);
+      // Room for the longest message there can be (a C peer is bound by msgmax too).
+      this.receiveRoom = procNumber('/proc/sys/kernel/msgmax') ?? 8192;
+      this.chunk = this.newChunk();
       if (created && endpoint.persist !== true) {
         this.release = registerNamedObject(
           { kind: 'sysv-mq', name: label, mode: endpoint.mode ?? 0o600 },
@@ -167,11 +175,16 @@ class SysvMqTransport implements MessageTransport {
 
   receive(): Uint8Array | null {
     if (this.failure !== undefined) throw this.failure;
+    if (this.chunk.byteLength - this.chunkUsed < this.receiveRoom) {
+      this.chunk = this.newChunk();
+      this.chunkUsed = 0;
+    }
+    const start = this.chunkUsed;
     let length: number | null;
     try {
       length = this.binding.msgrcv(
         this.handle,
-        this.buffer,
+        this.chunk.subarray(start),
         this.msgtyp,
         this.selector,
         this.receivedType,
@@ -184,9 +197,14 @@ class SysvMqTransport implements MessageTransport {
       if (this.onReadable !== null) this.armReceiver();
       return null;
     }
-    const message = this.buffer.slice(0, length);
+    this.chunkUsed += length;
+    const message = this.chunk.subarray(start, start + length);
     this.types?.set(message, this.receivedType[0]!);
     return message;
+  }
+
+  private newChunk(): Uint8Array {
+    return new Uint8Array(Math.max(CHUNK, 8 * this.receiveRoom));
   }
 
   watchReadable(callback: (() => void) | null): void {
