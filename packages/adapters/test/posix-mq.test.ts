@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { native } from '@rxipc/native';
 
 import { boundedMergeMap, listNamedObjects, open, posixMq } from '../src/index.js';
+import { mqOpenError } from '../src/posix-mq/errors.js';
 import { readSeq } from '../src/testkit/sequence.js';
 import {
   failure,
@@ -164,6 +165,23 @@ describe('posixMq', () => {
     expect(error.message).toMatch(
       /msgsize 100000000 exceeds the system limit \d+; see \/proc\/sys\/fs\/mqueue\/msgsize_max/,
     );
+  });
+
+  it('names RLIMIT_MSGQUEUE for EMFILE and queues_max for ENOSPC', () => {
+    // Provoking these for real would use up limits every test of this user shares.
+    const emfile = mqOpenError(native, native.systemError(24, 'mq_open', '/q'), {
+      name: '/q',
+      maxmsg: 10,
+      msgsize: 8192,
+    }) as Error;
+    expect(emfile).toMatchObject({ code: 'EMFILE', syscall: 'mq_open', path: '/q' });
+    expect(emfile.message).toMatch(
+      /RLIMIT_MSGQUEUE \(\d+ bytes, ulimit -q; this queue takes about 8\d{4} bytes of it.*RLIMIT_NOFILE/,
+    );
+    const enospc = mqOpenError(native, native.systemError(28, 'mq_open', '/q'), {
+      name: '/q',
+    }) as Error;
+    expect(enospc.message).toMatch(/queues_max \(\d+\).*\/proc\/sys\/fs\/mqueue\/queues_max/);
   });
 
   it('refuses a message longer than msgsize with EMSGSIZE naming both sizes', async () => {
