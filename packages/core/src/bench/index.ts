@@ -30,3 +30,5 @@ export {
   type BenchProgress,
 } from './run-bench.js';
 export { defaultResultsDir, writeReport } from './write-report.js';
+export { renderBenchChart } from './chart-svg.js';
+export { readBenchReport, writeBenchCharts } from './write-chart.js';

@@ -1,30 +1,61 @@
-import { defaultResultsDir, formatTable, runBench } from '../bench/index.js';
+import {
+  defaultResultsDir,
+  formatTable,
+  readBenchReport,
+  runBench,
+  writeBenchCharts,
+} from '../bench/index.js';
 import { type Command, parseCommandArgs } from './commands.js';
 
-/** `rxipc bench [--quick] [--mechanism M ...]`: the benchmark matrix, with same-run baselines. */
+/**
+ * `rxipc bench [--quick] [--mechanism M ...] [--from FILE]`: the benchmark matrix, with
+ * same-run baselines, as a table, JSON and an SVG chart.
+ */
 export const bench: Command = {
   summary: 'measure every mechanism against C and Node baselines',
-  usage: `usage: rxipc bench [--quick] [--mechanism NAME ...]
+  usage: `usage: rxipc bench [--quick] [--mechanism NAME ...] [--size BYTES ...]
+                   [--placement same|cross] [--out DIR] [--from FILE.json]
 
 Runs the benchmark matrix (mechanism x message size x same/cross vCPU placement), prints a
 table with ratios against baselines measured in the same run (a C program of the same
 mechanism, a raw Node net Unix socket, child_process.send), and writes JSON to
-bench/results/ (latest.json and a timestamped copy).
+bench/results/ (latest.json and a timestamped copy), each with an SVG chart beside it
+(latest.svg: MB/s per mechanism and message size, next to the baselines).
   --quick          tiny counts, one run (a smoke test, not a measurement)
-  --mechanism M    only this mechanism (repeatable), e.g. --mechanism pipe`,
+  --mechanism M    only this mechanism (repeatable), e.g. --mechanism pipe
+  --size BYTES     only this message size (repeatable); default 64, 1024 and 65536
+  --placement P    only this placement (repeatable): same or cross
+  --out DIR        write the report and chart there instead of bench/results/
+  --from FILE      measure nothing: print the table of a saved report and chart it`,
   async run(args) {
     const { values } = parseCommandArgs('bench', {
       args,
       options: {
         quick: { type: 'boolean', default: false },
         mechanism: { type: 'string', multiple: true },
+        from: { type: 'string' },
+        size: { type: 'string', multiple: true },
+        placement: { type: 'string', multiple: true },
+        out: { type: 'string' },
       },
     });
+    if (values.from !== undefined) {
+      const from = values.from as string;
+      const saved = await readBenchReport(from);
+      const charts = await writeBenchCharts(saved, [from]);
+      process.stdout.write(`${formatTable({ ...saved, files: [] })}`);
+      for (const file of charts) process.stdout.write(`wrote ${file}\n`);
+      return 0;
+    }
     const interactive = process.stderr.isTTY === true;
     const report = await runBench({
       quick: values.quick === true,
-      json: defaultResultsDir(),
+      json: (values.out as string | undefined) ?? defaultResultsDir(),
       ...(values.mechanism !== undefined ? { mechanisms: values.mechanism as string[] } : {}),
+      ...(values.size !== undefined ? { sizes: (values.size as string[]).map(toSize) } : {}),
+      ...(values.placement !== undefined
+        ? { placements: (values.placement as string[]).map(toPlacement) }
+        : {}),
       onProgress: (p) => {
         if (p.phase !== 'run') return;
         const line = `bench ${p.done}/${p.total}: ${p.contender} ${p.size} B ${p.placement}`;
@@ -32,7 +63,25 @@ bench/results/ (latest.json and a timestamped copy).
       },
     });
     if (interactive) process.stderr.write('\n');
-    process.stdout.write(`${formatTable(report)}\n`);
+    const charts = await writeBenchCharts(report);
+    process.stdout.write(`${formatTable(report)}`);
+    for (const file of charts) process.stdout.write(`wrote ${file}\n`);
+    process.stdout.write('\n');
     return 0;
   },
 };
+
+function toSize(text: string): number {
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1) {
+    throw new Error(`bench: --size must be a positive integer, got ${JSON.stringify(text)}`);
+  }
+  return size;
+}
+
+function toPlacement(text: string): 'same' | 'cross' {
+  if (text !== 'same' && text !== 'cross') {
+    throw new Error(`bench: --placement must be same or cross, got ${JSON.stringify(text)}`);
+  }
+  return text;
+}
