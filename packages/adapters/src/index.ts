@@ -56,6 +56,7 @@ export {
   type NamedObjectRemover,
   type RemoveOutcome,
 } from './registry/removers.js';
+export * from './robust-mutex/index.js';
 export * from './semaphore/index.js';
 export * from './shared-value/index.js';
 export * from './shm/index.js';

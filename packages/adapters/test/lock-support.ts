@@ -136,7 +136,8 @@ import * as lib_semaphore from ${src('semaphore/index.ts')};
 import * as lib_sysv from ${src('sysv-sem/index.ts')};
 import * as lib_fileLock from ${src('file-lock/index.ts')};
 import * as lib_permit from ${src('permit/index.ts')};
-const lib = { ...lib_semaphore, ...lib_sysv, ...lib_fileLock, ...lib_permit };
+import * as lib_mutex from ${src('robust-mutex/index.ts')};
+const lib = { ...lib_semaphore, ...lib_sysv, ...lib_fileLock, ...lib_permit, ...lib_mutex };
 void rxjs; void native; void lib;
 ${body}
 `,

@@ -227,11 +227,13 @@ describe('posixSemaphore', () => {
     const watcher = posixSemaphore({ name, create: false });
     onCleanup(() => watcher.close());
     sem.acquire().subscribe();
-    const pending = lastValueFrom(sem.acquire());
+    const pending = expect(lastValueFrom(sem.acquire())).rejects.toMatchObject({
+      code: 'ERR_RXIPC_LOCK_CLOSED',
+    });
     await sleep(10);
     expect(watcher.value()).toBe(0);
     sem.close();
-    await expect(pending).rejects.toMatchObject({ code: 'ERR_RXIPC_LOCK_CLOSED' });
+    await pending;
     expect(watcher.value()).toBe(1);
     expect(semExists(name)).toBe(false);
     expect(() => sem.post()).toThrow(expect.objectContaining({ code: 'ERR_RXIPC_LOCK_CLOSED' }));

@@ -33,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ExportPosixSem(env, exports);
     ExportSysvSem(env, exports);
     ExportFlock(env, exports);
+    ExportRobustMutex(env, exports);
     return exports;
 }
 

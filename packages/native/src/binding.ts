@@ -53,6 +53,13 @@ export type PosixSemHandle = Handle<'posix-sem'>;
  * and never removes the set; {@link Binding.sysvSemRemove} does.
  */
 export type SysvSemHandle = Handle<'sysv-sem'>;
+/**
+ * A robust process-shared pthread mutex in a mapping ({@link Binding.robustMutexInit}). Closing
+ * it closes its waiters; the memory belongs to the mapping.
+ */
+export type RobustMutexHandle = Handle<'robust-mutex'>;
+/** A process-shared pthread condition variable in a mapping ({@link Binding.condInit}). */
+export type CondVarHandle = Handle<'cond-var'>;
 
 /**
  * One `struct sembuf` for {@link Binding.sysvSemOp} and {@link Binding.sysvSemWaiter}.
@@ -1022,4 +1029,65 @@ export interface Binding {
     lock: OfdRange & { readonly type: 'read' | 'write' },
     callback: (error: SystemError | null) => void,
   ): WaiterHandle;
+
+  // ---- robust mutexes and condition variables (pthread_mutexattr_setrobust(3)) -------------
+
+  /**
+   * `pthread_mutex_init` at `offset` of `mapping` (a multiple of 8, 40 bytes inside it) with
+   * `PTHREAD_PROCESS_SHARED`, `PTHREAD_MUTEX_ROBUST` and `PTHREAD_MUTEX_ERRORCHECK`. One process
+   * initializes it, once, while nobody uses it; the others {@link robustMutexAttach}.
+   */
+  robustMutexInit(mapping: ShmMappingHandle, offset: number): RobustMutexHandle;
+
+  /** A handle on the robust mutex another process initialized at `offset`. */
+  robustMutexAttach(mapping: ShmMappingHandle, offset: number): RobustMutexHandle;
+
+  /**
+   * Closes the handle and its waiters; a waiter that held the mutex lets its thread exit
+   * holding it, so the next locker gets `EOWNERDEAD`. Idempotent.
+   */
+  robustMutexClose(mutex: RobustMutexHandle): void;
+
+  /**
+   * A lock waiter whose thread locks the mutex, starting now, and then owns it: the result is
+   * `'acquired'`, or `'owner-dead'` when the previous owner died holding it (repair, then release
+   * with `markConsistent`). Release unlocks on that thread (it reports `'released'`). Cancels
+   * are noticed within 10 ms (the lock is taken in 10 ms timed slices). `ENOTRECOVERABLE` is
+   * reported when an earlier owner unlocked it inconsistent.
+   */
+  robustMutexWaiter(
+    mutex: RobustMutexHandle,
+    callback: (error: SystemError | null) => void,
+  ): WaiterHandle;
+
+  /**
+   * On a mutex waiter that holds its mutex: `pthread_cond_clockwait` on `cond` for at most
+   * `timeoutMs` (default 100), on the owner thread. Reports `'signaled'` when it woke (by a
+   * signal, a broadcast, spuriously or at the timeout: re-check and wait again),
+   * `'owner-dead'`, or `'cancelled'`; the mutex is held again in every case. `markConsistent`
+   * makes the mutex consistent first. `EBUSY` unless the waiter holds the mutex.
+   */
+  robustMutexCondWait(
+    waiter: WaiterHandle,
+    cond: CondVarHandle,
+    options?: { readonly timeoutMs?: number; readonly markConsistent?: boolean },
+  ): void;
+
+  /**
+   * `pthread_cond_init` at `offset` (a multiple of 8, 48 bytes inside the mapping) with
+   * `PTHREAD_PROCESS_SHARED` and `CLOCK_MONOTONIC`.
+   */
+  condInit(mapping: ShmMappingHandle, offset: number): CondVarHandle;
+
+  /** A handle on the condition variable another process initialized at `offset`. */
+  condAttach(mapping: ShmMappingHandle, offset: number): CondVarHandle;
+
+  /** `pthread_cond_signal`: wakes one waiter, in any process. */
+  condSignal(cond: CondVarHandle): void;
+
+  /** `pthread_cond_broadcast`: wakes every waiter. */
+  condBroadcast(cond: CondVarHandle): void;
+
+  /** Closes the handle (and any mutex waiter waiting on it right now). Idempotent. */
+  condClose(cond: CondVarHandle): void;
 }

@@ -32,6 +32,8 @@ void ExportLockWaiter(Napi::Env env, Napi::Object exports);  // lock_waiter.cc
 void ExportPosixSem(Napi::Env env, Napi::Object exports);    // posix_sem.cc
 void ExportSysvSem(Napi::Env env, Napi::Object exports);     // sysv_sem.cc
 void ExportFlock(Napi::Env env, Napi::Object exports);       // flock.cc
+// robust_mutex.cc
+void ExportRobustMutex(Napi::Env env, Napi::Object exports);
 
 // node-addon-api turns a thrown Napi::Error into a JS exception, but any other C++ exception
 // would unwind into Node's C code and terminate the process. This wrapper converts the ones

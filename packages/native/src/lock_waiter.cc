@@ -126,6 +126,7 @@ LockWaiter* LockWaiter::From(Waiter& waiter) {
 
 bool LockWaiter::StartCommand(State from, State to) {
     if (closed() || state_.load() != from) return false;
+    BeforeCommand(to);
     // The thread is between commands (idle or holding), so nothing reads these concurrently.
     interrupt_.store(false);
     result_.store(Result::kNone);

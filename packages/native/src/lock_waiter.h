@@ -101,6 +101,9 @@ class LockWaiter : public Waiter {
     // releases it at close.
     bool Disown();
 
+    // True for robust mutexes: only the owner thread may unlock (and wait on a condition).
+    virtual bool ReleasesOnThread() const { return false; }
+
     Result result() const { return result_.load(); }
     State state() const { return state_.load(); }
 
@@ -118,8 +121,9 @@ class LockWaiter : public Waiter {
     // Any thread: makes a blocking Acquire return ECANCELED promptly (after `interrupt_`
     // was set). The default does nothing: the subclass polls Interrupted().
     virtual void InterruptCall() {}
-    // True for robust mutexes: only the owner thread may unlock.
-    virtual bool ReleasesOnThread() const { return false; }
+    // Main thread, before each command (the thread is idle or holds): a subclass lets go of
+    // what the previous command needed.
+    virtual void BeforeCommand(State /*next*/) {}
     // Waiter thread, kCondWaiting only (robust mutexes). Returns like Acquire, 0 = signaled.
     virtual int CondWait(const char** syscall) {
         *syscall = "pthread_cond_wait";

@@ -46,6 +46,22 @@ export interface Held {
   readonly waiter: WaiterHandle | undefined;
   /** The previous owner died holding it (robust mutexes). */
   readonly ownerDied: boolean;
+  /**
+   * Sends the held waiter's next report to `listener` instead of the acquisition: for a
+   * command run on the holding thread (a robust mutex's condition wait).
+   */
+  intercept(listener: WaiterCallback): void;
+}
+
+/** How a permit gives back what it holds. */
+export interface ReleaseOptions {
+  /** Robust mutexes: `pthread_mutex_consistent` before unlocking. */
+  readonly markConsistent?: boolean;
+  /**
+   * Robust mutexes: do not unlock; close the waiter, so that its thread exits holding the
+   * mutex and the next locker is told the owner died (the data was not repaired).
+   */
+  readonly abandon?: boolean;
 }
 
 /** What one lock contributes to {@link LockCore.acquire}. */
@@ -58,7 +74,7 @@ export interface AcquireSpec<P extends Permit> {
    * Wraps an acquisition. `release` gives it back (through the waiter when there is one) and
    * is what the permit's own `release` must call; it is idempotent.
    */
-  permit(held: Held, release: (options?: { readonly markConsistent?: boolean }) => void): P;
+  permit(held: Held, release: (options?: ReleaseOptions) => void): P;
   /**
    * `'consume'`: the acquisition is taken for good (a semaphore `wait()`), not held: the
    * observable emits the permit and completes, and nothing is released afterwards.
@@ -82,6 +98,7 @@ export class LockCore {
   private readonly kinds = new Map<WaiterHandle, string>();
   private readonly listeners = new Map<WaiterHandle, WaiterCallback>();
   private readonly live = new Set<Live>();
+  private readonly emptied: Array<() => void> = [];
   private isClosed = false;
 
   constructor(
@@ -132,6 +149,15 @@ export class LockCore {
     this.idle.clear();
   }
 
+  /**
+   * Resolves once no permit is held and no acquisition is pending or being released (a mutex
+   * unlocks on its waiter's thread, asynchronously). For closing a robust mutex.
+   */
+  whenEmpty(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push(resolve));
+  }
+
   /** Releases every permit held and errors every pending acquisition with `error`. */
   releaseAll(error: Error): void {
     for (const live of [...this.live]) live.abort(error);
@@ -149,7 +175,7 @@ export class LockCore {
     const release = (): void => {
       if (released) return;
       released = true;
-      this.live.delete(live);
+      this.forgetLive(live);
       releaseNow();
     };
     this.live.add(live);
@@ -158,12 +184,12 @@ export class LockCore {
 
   private holdFast<P extends Permit>(subscriber: Subscriber<P>, spec: AcquireSpec<P>): () => void {
     if (spec.mode === 'consume') {
-      subscriber.next(spec.permit({ waiter: undefined, ownerDied: false }, () => {}));
+      subscriber.next(spec.permit(NOT_HELD_BY_A_WAITER, () => {}));
       subscriber.complete();
       return () => {};
     }
     const tracked = this.track(() => spec.releaseFast?.());
-    const permit = spec.permit({ waiter: undefined, ownerDied: false }, tracked.release);
+    const permit = spec.permit(NOT_HELD_BY_A_WAITER, tracked.release);
     tracked.onAbort(() => permit.release());
     subscriber.next(permit);
     return () => permit.release();
@@ -186,10 +212,17 @@ export class LockCore {
       },
     };
 
+    let intercepted: WaiterCallback | undefined;
     const onReport: WaiterCallback = (error) => {
+      if (intercepted !== undefined) {
+        const listener = intercepted;
+        intercepted = undefined;
+        listener(error);
+        return;
+      }
       if (error !== null) {
         waiting = false;
-        this.live.delete(live);
+        this.forgetLive(live);
         this.discard(waiter);
         subscriber.error(error);
         return;
@@ -204,37 +237,49 @@ export class LockCore {
             return;
           }
           this.binding.lockWaiterDisown(waiter);
-          this.live.delete(live);
+          this.forgetLive(live);
           this.recycle(waiter);
-          subscriber.next(spec.permit({ waiter: undefined, ownerDied: false }, () => {}));
+          subscriber.next(spec.permit(NOT_HELD_BY_A_WAITER, () => {}));
           subscriber.complete();
           return;
         }
-        permit = spec.permit({ waiter, ownerDied: result === 'owner-dead' }, release);
+        permit = spec.permit(
+          {
+            waiter,
+            ownerDied: result === 'owner-dead',
+            intercept: (listener) => (intercepted = listener),
+          },
+          release,
+        );
         // Acquired just as the subscriber left (the cancel lost the race): release it.
         if (subscriber.closed) permit.release();
         else subscriber.next(permit);
       } else if (result === 'cancelled' || result === 'released') {
-        this.live.delete(live);
+        this.forgetLive(live);
         this.recycle(waiter);
       }
     };
 
-    const release = (options: { readonly markConsistent?: boolean } = {}): void => {
+    const release = (options: ReleaseOptions = {}): void => {
       if (released) return;
       released = true;
+      if (options.abandon === true) {
+        this.forgetLive(live);
+        this.discard(waiter);
+        return;
+      }
       let now: boolean;
       try {
         now = this.binding.lockWaiterRelease(waiter, options);
       } catch {
         // The object is gone (a removed set, a closed handle): nothing is left to release.
-        this.live.delete(live);
+        this.forgetLive(live);
         this.discard(waiter);
         return;
       }
       // Released on the waiter's thread (a mutex): its 'released' report recycles it.
       if (now) {
-        this.live.delete(live);
+        this.forgetLive(live);
         this.recycle(waiter);
       }
     };
@@ -249,6 +294,11 @@ export class LockCore {
         this.binding.lockWaiterCancel(waiter);
       }
     };
+  }
+
+  private forgetLive(live: Live): void {
+    this.live.delete(live);
+    if (this.live.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
   }
 
   private start(listener: WaiterCallback, kind: AcquireSpec<Permit>['waiter']): WaiterHandle {
@@ -291,6 +341,14 @@ export class LockCore {
     else this.binding.waiterClose(waiter);
   }
 }
+
+const NOT_HELD_BY_A_WAITER: Held = {
+  waiter: undefined,
+  ownerDied: false,
+  intercept: () => {
+    throw new Error('internal: no waiter holds this permit');
+  },
+};
 
 /** A permit whose release runs `onRelease` once. */
 export class BasicPermit implements Permit {

@@ -5,6 +5,7 @@ import {
   cleanupLockResources,
   LOCK_KINDS,
   makeLockResource,
+  makeMutexResource,
   onCleanup,
   recorder,
   removeLockDir,
@@ -84,5 +85,64 @@ describe.each(LOCK_KINDS)('acquiring and cancelling a %s lock at the same moment
       resource.retake();
     }
     expect(native.waiterCount()).toBe(0);
+  });
+});
+
+describe('acquiring and cancelling a robust mutex at the same moment', () => {
+  const MUTEX_ROUNDS = 100;
+
+  it(`never leaks the mutex nor marks it owner-died, over ${MUTEX_ROUNDS} rounds`, async () => {
+    const resource = await makeMutexResource();
+    const { holder } = resource;
+    const waiter = resource.waiter();
+    onCleanup(() => native.waiterClose(waiter));
+    for (let round = 0; round < MUTEX_ROUNDS; round++) {
+      if (round > 0) native.lockWaiterAcquire(waiter);
+      jitter(round, 200);
+      native.lockWaiterRelease(holder); // unlocks on the holder's thread, soon
+      jitter(round * 3, 200);
+      native.lockWaiterCancel(waiter);
+      const report = await resource.report(waiter);
+      if (report === 'acquired') {
+        // A mutex waiter reports what it got even after a cancel: only it may unlock.
+        native.lockWaiterRelease(waiter);
+        expect(await resource.report(waiter)).toBe('released');
+      } else {
+        expect(report).toBe('cancelled');
+      }
+      expect(await resource.report(holder)).toBe('released');
+      native.lockWaiterAcquire(holder);
+      expect(await resource.report(holder)).toBe('acquired'); // free, and not owner-dead
+    }
+  });
+
+  it(`never leaves the mutex stuck when the waiter is closed at once, over ${MUTEX_ROUNDS} rounds`, async () => {
+    // Closing a mutex waiter that holds (even an acquisition it had not reported yet) lets its
+    // thread exit holding the mutex, as a dying process would: the next locker gets it, told
+    // that the owner died. One that had not acquired yet leaves it clean.
+    const resource = await makeMutexResource();
+    const { holder } = resource;
+    const outcomes = { clean: 0, ownerDied: 0 };
+    for (let round = 0; round < MUTEX_ROUNDS; round++) {
+      const waiter = resource.waiter();
+      jitter(round, 200);
+      native.lockWaiterRelease(holder);
+      jitter(round * 5, 200);
+      native.waiterClose(waiter);
+      expect(await resource.report(holder)).toBe('released');
+      native.lockWaiterAcquire(holder);
+      const report = await resource.report(holder);
+      expect(['acquired', 'owner-dead']).toContain(report);
+      if (report === 'owner-dead') {
+        outcomes.ownerDied++;
+        native.lockWaiterRelease(holder, { markConsistent: true });
+        expect(await resource.report(holder)).toBe('released');
+        native.lockWaiterAcquire(holder);
+        expect(await resource.report(holder)).toBe('acquired');
+      } else {
+        outcomes.clean++;
+      }
+    }
+    expect(outcomes.clean + outcomes.ownerDied).toBe(MUTEX_ROUNDS);
   });
 });

@@ -5,6 +5,7 @@ import {
   cleanupLockResources,
   LOCK_KINDS,
   makeLockResource,
+  makeMutexResource,
   onCleanup,
   recorder,
   removeLockDir,
@@ -96,5 +97,37 @@ describe.each(LOCK_KINDS)('a %s lock waiter blocked in its call', (kind) => {
     expect(() => native.lockWaiterState(other)).toThrow(
       expect.objectContaining({ code: 'ERR_RXIPC_BAD_HANDLE' }),
     );
+  });
+});
+
+describe('a robust mutex waiter blocked in its timed lock', () => {
+  it('reports cancelled within 200 ms of lockWaiterCancel and takes nothing', async () => {
+    const resource = await makeMutexResource();
+    const waiter = resource.waiter();
+    onCleanup(() => native.waiterClose(waiter));
+    await sleep(30);
+    const started = performance.now();
+    native.lockWaiterCancel(waiter);
+    expect(performance.now() - started).toBeLessThan(20);
+    expect(await resource.report(waiter)).toBe('cancelled');
+    expect(performance.now() - started).toBeLessThan(200);
+    // The holder still holds: releasing and locking again is clean.
+    expect(native.lockWaiterRelease(resource.holder)).toBe(false);
+    expect(await resource.report(resource.holder)).toBe('released');
+    native.lockWaiterAcquire(waiter);
+    expect(await resource.report(waiter)).toBe('acquired');
+    native.lockWaiterRelease(waiter);
+    expect(await resource.report(waiter)).toBe('released');
+  });
+
+  it('closes within 100 ms while blocked', async () => {
+    const resource = await makeMutexResource();
+    const before = native.waiterCount();
+    const waiter = resource.waiter();
+    await sleep(30);
+    const started = performance.now();
+    native.waiterClose(waiter);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(native.waiterCount()).toBe(before);
   });
 });

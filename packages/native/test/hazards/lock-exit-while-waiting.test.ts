@@ -44,7 +44,7 @@ describe('a process whose lock waiters block in their calls', () => {
     });
     expect(result.stderr).toBe('');
     expect(result).toMatchObject({ code: 0, signal: null, timedOut: false });
-    expect(lastJson(result)).toEqual({ mode: 'exit', reports: [], waiters: 4 });
+    expect(lastJson(result)).toEqual({ mode: 'exit', reports: [], waiters: 6 });
     expect(result.elapsedMs).toBeLessThan(5000);
   });
 

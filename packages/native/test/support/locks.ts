@@ -146,3 +146,50 @@ export function recorder(): {
     bind: (waiter) => (bound = waiter),
   };
 }
+
+/**
+ * A robust mutex in a memfd mapping, held by a `holder` lock waiter. Unlike the kinds above,
+ * its releases are asynchronous (only the owner thread unlocks), so the helpers return
+ * promises: `report(waiter)` resolves with the waiter's next report.
+ */
+export interface MutexResource {
+  readonly mutex: ReturnType<typeof native.robustMutexInit>;
+  readonly holder: WaiterHandle;
+  /** A new waiter that starts locking now; its reports go to `report(waiter)`. */
+  waiter(): WaiterHandle;
+  /** The next report of `waiter` ('acquired', 'owner-dead', 'cancelled', 'released', a code). */
+  report(waiter: WaiterHandle): Promise<string>;
+}
+
+export async function makeMutexResource(): Promise<MutexResource> {
+  const fd = native.memfdCreate('rxipc-lock-hazard');
+  native.shmTruncate(fd, 4096);
+  const mapping = native.shmMap(fd);
+  const mutex = native.robustMutexInit(mapping, 0);
+  const pending = new Map<WaiterHandle, Array<(report: string) => void>>();
+  const queued = new Map<WaiterHandle, string[]>();
+  const deliver = (waiter: WaiterHandle, report: string): void => {
+    const next = pending.get(waiter)?.shift();
+    if (next !== undefined) next(report);
+    else queued.set(waiter, [...(queued.get(waiter) ?? []), report]);
+  };
+  const waiter = (): WaiterHandle => {
+    const made: WaiterHandle = native.robustMutexWaiter(mutex, (error) =>
+      deliver(made, error !== null ? error.code : native.lockWaiterState(made).result),
+    );
+    return made;
+  };
+  const report = (w: WaiterHandle): Promise<string> => {
+    const ready = queued.get(w)?.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve) => pending.set(w, [...(pending.get(w) ?? []), resolve]));
+  };
+  cleanups.push(() => {
+    native.robustMutexClose(mutex);
+    native.shmUnmap(mapping);
+    native.fdClose(fd);
+  });
+  const holder = waiter();
+  if ((await report(holder)) !== 'acquired') throw new Error('the holder could not lock');
+  return { mutex, holder, waiter, report };
+}
