@@ -35,6 +35,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "args.h"
@@ -173,20 +174,10 @@ class Interrupter {
     // Any thread. Sticky: every later Enter() returns false.
     void Wake() {
         woken_.store(true);
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            condition_.notify_all();
-        }
         while (in_call_.load()) {
             pthread_kill(thread_, WakeSignal());
             std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
-    }
-
-    // Waiter thread: sleeps until Wake (for a waiter that has nothing left to do).
-    void SleepUntilWoken() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        condition_.wait(lock, [this] { return woken_.load(); });
     }
 
   private:
@@ -194,8 +185,6 @@ class Interrupter {
     std::atomic<bool> in_call_{false};
     pthread_t thread_{};  // written before in_call_ is set, read after it is seen set
     bool unblocked_ = false;
-    std::mutex mutex_;
-    std::condition_variable condition_;
 };
 
 // What a waiter on a queue handle shares: the queue, kept alive by a reference to its JS
@@ -261,28 +250,73 @@ class RecvWaiter final : public QueueWaiter {
     const int flags_;
 };
 
+// Sends one message at a time with a blocking msgsnd: loaded with a message and armed, it
+// sends, reports, and waits to be loaded again (msgSendWaiterLoad), so one thread serves every
+// time the queue is full. Which waiters are send waiters is kept in a set, because a waiter
+// handle only says it is a waiter (and there is no RTTI to ask more).
 class SendWaiter final : public QueueWaiter {
   public:
-    SendWaiter(Napi::Env env, SysvMsg& queue, Napi::Value queue_object, long type, const void* text,
-               size_t length)
-        : QueueWaiter(env, queue, queue_object), message_(sizeof(long) + length) {
+    SendWaiter(Napi::Env env, SysvMsg& queue, Napi::Value queue_object)
+        : QueueWaiter(env, queue, queue_object) {
+        std::lock_guard<std::mutex> lock(RegistryMutex());
+        Registry().insert(this);
+    }
+    ~SendWaiter() override {
+        std::lock_guard<std::mutex> lock(RegistryMutex());
+        Registry().erase(this);
+    }
+
+    // The send waiter behind a waiter handle, or nullptr for another kind of waiter.
+    static SendWaiter* From(Waiter& waiter) {
+        std::lock_guard<std::mutex> lock(RegistryMutex());
+        auto it = Registry().find(&waiter);
+        return it == Registry().end() ? nullptr : static_cast<SendWaiter*>(*it);
+    }
+
+    // Main thread: gives the next message. false while the previous one is still being sent.
+    bool Load(long type, const void* text, size_t length) {
+        std::lock_guard<std::mutex> lock(load_mutex_);
+        if (loaded_) return false;
+        message_.resize(sizeof(long) + length);
         std::memcpy(message_.data(), &type, sizeof(long));
         if (length > 0) std::memcpy(message_.data() + sizeof(long), text, length);
+        loaded_ = true;
+        load_changed_.notify_all();
+        return true;
     }
 
   protected:
     Outcome Wait() override {
-        if (sent_) {
-            // Re-armed after its one message went: nothing to do but wait for close.
-            interrupter_.SleepUntilWoken();
-            return {Outcome::kWoken};
+        {
+            // Armed without a message (waiterArm): wait for one, or for close.
+            std::unique_lock<std::mutex> lock(load_mutex_);
+            load_changed_.wait(lock, [this] { return loaded_ || woken_; });
+            if (!loaded_) return {Outcome::kWoken};
         }
+        Outcome outcome = Send();
+        if (outcome.kind != Outcome::kWoken) {
+            std::lock_guard<std::mutex> lock(load_mutex_);
+            loaded_ = false;  // sent, or failed for good: ready for the next one
+        }
+        return outcome;
+    }
+
+    void Wake() override {
+        {
+            std::lock_guard<std::mutex> lock(load_mutex_);
+            woken_ = true;
+            load_changed_.notify_all();
+        }
+        QueueWaiter::Wake();
+    }
+
+  private:
+    Outcome Send() {
         if (!interrupter_.Enter()) return {Outcome::kWoken};
         for (;;) {
             int result = msgsnd(id_, message_.data(), message_.size() - sizeof(long), 0);
             int err = errno;
             if (result == 0) {
-                sent_ = true;
                 interrupter_.Leave();
                 return {Outcome::kReady};
             }
@@ -293,9 +327,21 @@ class SendWaiter final : public QueueWaiter {
         }
     }
 
-  private:
+    static std::mutex& RegistryMutex() {
+        static auto* mutex = new std::mutex();  // leaked: see fd.cc's table
+        return *mutex;
+    }
+    static std::unordered_set<Waiter*>& Registry() {
+        static auto* set = new std::unordered_set<Waiter*>();
+        return *set;
+    }
+
+    std::mutex load_mutex_;
+    std::condition_variable load_changed_;
+    bool loaded_ = false;  // guarded by load_mutex_
+    bool woken_ = false;   // guarded by load_mutex_
+    // Written by Load while loaded_ is false, read by the thread while it is true.
     std::vector<char> message_;
-    bool sent_ = false;  // waiter thread only
 };
 
 // ---- argument helpers -------------------------------------------------------------------
@@ -568,11 +614,12 @@ Napi::Value MsgRecvWaiter(const Napi::CallbackInfo& info) {
 
 /* msgSendWaiter(queue: SysvMsgHandle, type: number, message: ArrayBufferView,
                  callback: (error: SystemError | null) => void): WaiterHandle
-   A waiter thread that sends one message (copied now) with a blocking msgsnd(2), for a queue
+   A waiter thread that sends a message (copied now) with a blocking msgsnd(2), for a queue
    that was full: callback(null) once the kernel accepted it, callback(error) if the send
-   failed (EIDRM when the queue was removed meanwhile, EINVAL; syscall 'msgsnd'). Closing the
-   waiter (or the queue handle) before that interrupts the send: the message is not sent.
-   Close it after its report; re-arming it does nothing. Errors: as msgRecvWaiter. */
+   failed (EIDRM when the queue was removed meanwhile, EINVAL; syscall 'msgsnd'). Then it
+   sleeps until msgSendWaiterLoad gives it the next message. Closing the waiter (or the queue
+   handle) interrupts a send in progress: that message is not sent. Errors: as
+   msgRecvWaiter. */
 Napi::Value MsgSendWaiter(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
@@ -584,10 +631,39 @@ Napi::Value MsgSendWaiter(const Napi::CallbackInfo& info) {
     }
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
     InstallOrThrow(env);
-    auto* waiter = new SendWaiter(env, queue, info[0], type, message.data, message.length);
+    auto* waiter = new SendWaiter(env, queue, info[0]);
+    waiter->Load(type, message.data, message.length);
     Napi::Value handle = WrapHandle(env, waiter);
     waiter->Start(callback);
     return handle;
+}
+
+/* msgSendWaiterLoad(waiter: WaiterHandle, type: number, message: ArrayBufferView): void
+   Gives a send waiter its next message (copied now) and arms it: it sends with a blocking
+   msgsnd(2) and reports as before. TypeError ERR_RXIPC_BAD_HANDLE for a closed waiter or one
+   that is no send waiter; Error ERR_RXIPC_BUSY while its previous message is not sent yet. */
+Napi::Value MsgSendWaiterLoad(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
+    Bytes message = ViewBytesFast(env, info[2], "message");
+    if (message.length > kMaxText) {
+        throw ArgRangeError(env, "message.byteLength", "<= " + std::to_string(kMaxText),
+                            std::to_string(message.length));
+    }
+    Waiter& waiter = UnwrapHandle<Waiter>(info, 0, "waiter");
+    SendWaiter* sender = SendWaiter::From(waiter);
+    if (sender == nullptr) {
+        throw BadHandleError(env, "waiter", "an open send waiter (msgSendWaiter)",
+                             "another kind of waiter");
+    }
+    if (!sender->Load(type, message.data, message.length)) {
+        Napi::Error error =
+            Napi::Error::New(env, "msgSendWaiterLoad: the previous message is still being sent");
+        SetCode(error, "ERR_RXIPC_BUSY");
+        throw error;
+    }
+    sender->Arm();
+    return env.Undefined();
 }
 
 }  // namespace
@@ -604,6 +680,7 @@ void ExportSysvMsg(Napi::Env env, Napi::Object exports) {
     SetFunction<MsgClose>(env, exports, "msgClose");
     SetFunction<MsgRecvWaiter>(env, exports, "msgRecvWaiter");
     SetFunction<MsgSendWaiter>(env, exports, "msgSendWaiter");
+    SetFunction<MsgSendWaiterLoad>(env, exports, "msgSendWaiterLoad");
 }
 
 }  // namespace rxipc

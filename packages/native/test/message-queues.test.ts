@@ -212,8 +212,27 @@ describe('System V queue exports', () => {
     expect(native.msgrcv(queue, Buffer.alloc(8192), 1)).toBe(8192);
     while (sent === undefined) await sleep(2);
     expect(sent).toBeNull();
-    native.waiterClose(waiter);
     expect(native.msgStat(queue).messages).toBe(full);
+
+    // The same thread takes the next message when the queue is full again.
+    while (native.msgsnd(queue, 1, Buffer.alloc(1))); // full, to the byte
+    const before = native.waiterCount();
+    sent = undefined;
+    native.msgSendWaiterLoad(waiter, 9, Buffer.from('later'));
+    expect(() => native.msgSendWaiterLoad(waiter, 9, Buffer.from('too soon'))).toThrow(
+      expect.objectContaining({ code: 'ERR_RXIPC_BUSY' }),
+    );
+    await sleep(30);
+    expect(sent).toBeUndefined();
+    expect(native.msgrcv(queue, Buffer.alloc(8192), 1)).toBe(8192);
+    while (sent === undefined) await sleep(2);
+    expect(sent).toBeNull();
+    expect(native.waiterCount()).toBe(before);
+    native.waiterClose(waiter);
+    expect(native.waiterCount()).toBe(before - 1);
+    expect(() => native.msgSendWaiterLoad(waiter, 1, Buffer.alloc(1))).toThrow(
+      expect.objectContaining({ code: 'ERR_RXIPC_BAD_HANDLE' }),
+    );
 
     while (native.msgsnd(queue, 1, Buffer.alloc(1))); // full again, to the byte
     const fullAgain = native.msgStat(queue).messages;

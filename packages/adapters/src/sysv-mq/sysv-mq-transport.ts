@@ -30,7 +30,7 @@ export interface SysvMqTransportOptions {
  * pool): a receive waiter that peeks (blocks in `msgrcv` until a selected message is there,
  * without taking it) while the channel wants messages and the queue has none, and a send
  * waiter that holds the one message that found the queue full and sends it with a blocking
- * `msgsnd`. Closing wakes both (a signal interrupts the call) and joins them in milliseconds;
+ * `msgsnd` (one thread, reused each time the queue is full). Closing wakes both (a signal interrupts the call) and joins them in milliseconds;
  * the message a send waiter held is then not sent, and its `send` rejects.
  *
  * A queue this channel created (a key that did not exist, or `private`) is recorded in the
@@ -277,16 +277,18 @@ class SysvMqTransport implements MessageTransport {
   }
 
   private startSender(message: Uint8Array, type: number): void {
-    const inFlight = { message, done: false };
-    this.inFlight = inFlight;
-    const waiter = this.binding.msgSendWaiter(this.handle, type, message, (error) => {
-      this.binding.waiterClose(waiter);
-      if (this.sendWaiter === waiter) this.sendWaiter = undefined;
+    this.inFlight = { message, done: false };
+    if (this.sendWaiter !== undefined) {
+      // The thread from the last time the queue was full: give it this message.
+      this.binding.msgSendWaiterLoad(this.sendWaiter, type, message);
+      return;
+    }
+    this.sendWaiter = this.binding.msgSendWaiter(this.handle, type, message, (error) => {
+      const current = this.inFlight;
       if (error !== null) this.failure ??= this.callError(error);
-      else inFlight.done = true;
+      else if (current !== undefined) current.done = true;
       this.onWritable?.();
     });
-    this.sendWaiter = waiter;
   }
 
   watchWritable(callback: (() => void) | null): void {
