@@ -672,6 +672,27 @@ export interface Binding {
     callback: (error: SystemError | null) => void,
   ): WaiterHandle;
 
+  /**
+   * A waiter thread that sends a message (copied now) with a blocking `msgsnd(2)`, for a
+   * full queue: `callback(null)` once the kernel took it, `callback(error)` if the send
+   * failed (`EIDRM`, `EINVAL`). It then sleeps until {@link msgSendWaiterLoad} gives it the
+   * next message, so one thread serves every time the queue fills. Closing it (or the queue
+   * handle) interrupts a send in progress: that message is not sent.
+   */
+  msgSendWaiter(
+    queue: SysvMsgHandle,
+    type: number,
+    message: ArrayBufferView,
+    callback: (error: SystemError | null) => void,
+  ): WaiterHandle;
+
+  /**
+   * Gives a {@link msgSendWaiter} its next message (copied now) and arms it; it reports as
+   * before. `ERR_RXIPC_BAD_HANDLE` for a closed waiter or another kind of waiter;
+   * `ERR_RXIPC_BUSY` while its previous message is not sent yet.
+   */
+  msgSendWaiterLoad(waiter: WaiterHandle, type: number, message: ArrayBufferView): void;
+
   // ---- shared memory (shm_overview(7), memfd_create(2), sysvipc(7), futex(2)) -------------
 
   /**
