@@ -116,6 +116,20 @@ export class RobustMutex implements Lock<MutexPermit> {
   }
 
   /**
+   * Resolves once this object holds nothing, waits for nothing and unlocks nothing: a release
+   * unlocks on the holding thread, just after `release()` returns.
+   *
+   * @example
+   * ```ts
+   * permit.release();
+   * await mutex.settled(); // now unlocked
+   * ```
+   */
+  settled(): Promise<void> {
+    return this.core.whenEmpty();
+  }
+
+  /**
    * Unlocks what this object holds (each on its own thread), errors pending acquisitions
    * with `ERR_RXIPC_LOCK_CLOSED`, waits for those threads, then closes the handle. The memory
    * stays the segment's. Idempotent.

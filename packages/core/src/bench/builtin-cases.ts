@@ -3,7 +3,22 @@ import { registerBenchCase } from './bench-case.js';
 import { pipeCase } from './cases/pipe.js';
 import { posixMqCase } from './cases/posix-mq.js';
 import { sysvMqCase } from './cases/sysv-mq.js';
+import { flockCase } from './cases/flock.js';
+import { ofdCase } from './cases/ofd.js';
+import { posixSemCase } from './cases/posix-sem.js';
+import { robustMutexCase } from './cases/robust-mutex.js';
+import { sharedSemCase } from './cases/shared-sem.js';
+import { sysvSemCase } from './cases/sysv-sem.js';
+import { registerLockBenchCase } from './lock-case.js';
 
 registerBenchCase(pipeCase);
 registerBenchCase(posixMqCase);
 registerBenchCase(sysvMqCase);
+
+// Locks and semaphores carry no data: the lock bench measures them (run-lock-bench.ts).
+registerLockBenchCase(posixSemCase);
+registerLockBenchCase(sysvSemCase);
+registerLockBenchCase(sharedSemCase);
+registerLockBenchCase(flockCase);
+registerLockBenchCase(ofdCase);
+registerLockBenchCase(robustMutexCase);

@@ -30,5 +30,21 @@ export {
   type BenchProgress,
 } from './run-bench.js';
 export { defaultResultsDir, writeReport } from './write-report.js';
+export {
+  lockBenchCases,
+  registerLockBenchCase,
+  type LockBenchCase,
+  type LockBenchSetup,
+} from './lock-case.js';
+export {
+  formatLockTable,
+  LockBenchError,
+  runLockBench,
+  writeLockReport,
+  type LockBenchOptions,
+  type LockBenchReport,
+  type PingPongRow,
+  type UncontendedRow,
+} from './run-lock-bench.js';
 export { renderBenchChart } from './chart-svg.js';
 export { readBenchReport, writeBenchCharts } from './write-chart.js';

@@ -19,7 +19,7 @@ export interface PeerCommand {
 
 /** The Node peers in `peers/`. */
 export type NodePeer =
-  'rx-producer' | 'rx-consumer' | 'net-producer' | 'net-consumer' | 'send-consumer';
+  'rx-producer' | 'rx-consumer' | 'net-producer' | 'net-consumer' | 'send-consumer' | 'lock-peer';
 
 /**
  * The command that runs a Node peer: the compiled `dist/bench/peers/<name>.js` when the

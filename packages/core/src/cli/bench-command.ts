@@ -1,9 +1,13 @@
 import {
   defaultResultsDir,
+  formatLockTable,
   formatTable,
+  lockBenchCases,
   readBenchReport,
   runBench,
+  runLockBench,
   writeBenchCharts,
+  writeLockReport,
 } from '../bench/index.js';
 import { type Command, parseCommandArgs } from './commands.js';
 
@@ -22,7 +26,9 @@ mechanism, a raw Node net Unix socket, child_process.send), and writes JSON to
 bench/results/ (latest.json and a timestamped copy), each with an SVG chart beside it
 (latest.svg: MB/s per mechanism and message size, next to the baselines).
   --quick          tiny counts, one run (a smoke test, not a measurement)
-  --mechanism M    only this mechanism (repeatable), e.g. --mechanism pipe
+  --mechanism M    only this mechanism (repeatable), e.g. --mechanism pipe; the lock bench
+                   (posix-sem, sysv-sem, shared-sem, flock, ofd, robust-mutex) runs first:
+                   semaphore ping-pong latency and uncontended acquire/release, next to C
   --size BYTES     only this message size (repeatable); default 64, 1024 and 65536
   --placement P    only this placement (repeatable): same or cross
   --out DIR        write the report and chart there instead of bench/results/
@@ -48,10 +54,36 @@ bench/results/ (latest.json and a timestamped copy), each with an SVG chart besi
       return 0;
     }
     const interactive = process.stderr.isTTY === true;
+    // Semaphores and locks carry no data: the lock bench measures them, after the matrix.
+    const requested = values.mechanism as string[] | undefined;
+    const lockNames = requested?.filter((name) => lockBenchCases().has(name));
+    const matrixNames = requested?.filter((name) => !lockBenchCases().has(name));
+    if (lockNames === undefined || lockNames.length > 0) {
+      const locks = await runLockBench({
+        quick: values.quick === true,
+        ...(lockNames !== undefined ? { mechanisms: lockNames } : {}),
+        ...(values.placement !== undefined
+          ? { placements: (values.placement as string[]).map(toPlacement) }
+          : {}),
+        onProgress: (p) => {
+          const line = `lock bench ${p.done}/${p.total}: ${p.what}`;
+          process.stderr.write(interactive ? `\r${line.padEnd(60)}` : `${line}\n`);
+        },
+      });
+      if (interactive) process.stderr.write('\n');
+      const files = await writeLockReport(
+        locks,
+        (values.out as string | undefined) ?? defaultResultsDir(),
+      );
+      process.stdout.write(`${formatLockTable(locks)}`);
+      for (const file of files) process.stdout.write(`wrote ${file}\n`);
+      process.stdout.write('\n');
+      if (matrixNames !== undefined && matrixNames.length === 0) return 0;
+    }
     const report = await runBench({
       quick: values.quick === true,
       json: (values.out as string | undefined) ?? defaultResultsDir(),
-      ...(values.mechanism !== undefined ? { mechanisms: values.mechanism as string[] } : {}),
+      ...(matrixNames !== undefined ? { mechanisms: matrixNames } : {}),
       ...(values.size !== undefined ? { sizes: (values.size as string[]).map(toSize) } : {}),
       ...(values.placement !== undefined
         ? { placements: (values.placement as string[]).map(toPlacement) }
