@@ -14,7 +14,8 @@ then waits until the kernel has accepted them all (writes are in order, so the l
 acceptance means every one was accepted).
 
 examples: rxipc send fd:1 hello world
-          seq 10 | rxipc send 'fd:1?framing=line'`,
+          seq 10 | rxipc send 'fd:1?framing=line'
+          rxipc send 'unix:/tmp/app.sock?framing=line' status   (fifo:, unix-dgram:, tcp:// too)`,
   async run(args) {
     const { positionals } = parseCommandArgs('send', { args, allowPositionals: true, options: {} });
     const [uri, ...messages] = positionals;
