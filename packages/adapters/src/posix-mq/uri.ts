@@ -6,6 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { sequenceS } from 'fp-ts/lib/Apply.js';
 
+import { modeParam } from '../internal/mode-param.js';
 import {
   boolParam,
   intParam,
@@ -98,16 +99,4 @@ export function parseMqUri(parts: UriParts): Parsed<PosixMqEndpoint> {
         ) as unknown as PosixMqEndpoint,
     ),
   );
-}
-
-/** `mode=0644` (octal, as chmod takes it). */
-export function modeParam(parts: UriParts): Parsed<number | undefined> {
-  const text = parts.params.get('mode');
-  if (text === undefined) return E.right(undefined);
-  if (!/^0?[0-7]{1,3}$/.test(text)) {
-    return E.left([
-      `option mode must be octal permission bits such as 0600, got ${JSON.stringify(text)}`,
-    ]);
-  }
-  return E.right(parseInt(text, 8));
 }

@@ -15,7 +15,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { sequenceS } from 'fp-ts/lib/Apply.js';
 
-import { modeParam } from '../posix-mq/uri.js';
+import { modeParam } from '../internal/mode-param.js';
 import { boolParam, intParam, type Parsed, type UriParts, validation } from '../uri/uri.js';
 
 /** A System V message queue endpoint: one of `key`, `path`, `id` or `private`, and options. */
