@@ -23,7 +23,9 @@ export {
 } from './janitor.js';
 export { dieWithParent } from './parent-death.js';
 export type { CrashEvent, ExitEvent, PipelineEvent, SpawnEvent } from './pipeline-event.js';
-export { pipeline, type Pipeline, type PipelineSource } from './pipeline.js';
+export { connect, type ConnectOptions } from './connect.js';
+export { pipeline, type Pipeline, type PipelineSource, type PipelineStep } from './pipeline.js';
+export { serve, type ServeHandler, type ServeOptions } from './serve.js';
 export {
   describeExit,
   StageError,

@@ -1,7 +1,7 @@
 /**
  * `pipeline(source, ...stages)`: a shell's `a | b | c`, with each stage in its own processes.
  */
-import { isObservable, Observable, Subject, type Subscription } from 'rxjs';
+import { isObservable, Observable, type OperatorFunction, Subject, type Subscription } from 'rxjs';
 
 import { pullSource } from './internal/valves.js';
 import { runJanitorOnce } from './janitor.js';
@@ -11,6 +11,12 @@ import type { Stage } from './stage.js';
 
 /** What a pipeline reads: an `Observable` (best an rxipc source), or a (async) iterable. */
 export type PipelineSource<T> = Observable<T> | Iterable<T> | AsyncIterable<T>;
+
+/**
+ * A step of a pipeline: a {@link Stage} (child processes), or an operator that runs in this
+ * process, such as `connect(uri)` (a stage served by another process or host).
+ */
+export type PipelineStep<A, B> = Stage<A, B> | OperatorFunction<A, B>;
 
 /** The output of the last stage, plus the pipeline's events. */
 export interface Pipeline<O> extends Observable<O> {
@@ -59,50 +65,57 @@ export interface Pipeline<O> extends Observable<O> {
  * hits.events.subscribe((e) => e.type === 'crash' && console.error(e.error.message));
  * hits.subscribe((summary) => console.log(summary));
  * ```
+ * A step may also be an operator, which runs in this process: `connect(uri)` puts a stage
+ * served by another process (or another host, over TCP) into the pipeline.
+ *
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE`, at call time, for a source that is not an
- * Observable or iterable, or a stage not made by `stage()`.
+ * Observable or iterable, or a step that is neither a `stage()` nor an operator.
  */
-export function pipeline<A, B>(source: PipelineSource<A>, s1: Stage<A, B>): Pipeline<B>;
+export function pipeline<A, B>(source: PipelineSource<A>, s1: PipelineStep<A, B>): Pipeline<B>;
 export function pipeline<A, B, C>(
   source: PipelineSource<A>,
-  s1: Stage<A, B>,
-  s2: Stage<B, C>,
+  s1: PipelineStep<A, B>,
+  s2: PipelineStep<B, C>,
 ): Pipeline<C>;
 export function pipeline<A, B, C, D>(
   source: PipelineSource<A>,
-  s1: Stage<A, B>,
-  s2: Stage<B, C>,
-  s3: Stage<C, D>,
+  s1: PipelineStep<A, B>,
+  s2: PipelineStep<B, C>,
+  s3: PipelineStep<C, D>,
 ): Pipeline<D>;
 export function pipeline<A, B, C, D, E>(
   source: PipelineSource<A>,
-  s1: Stage<A, B>,
-  s2: Stage<B, C>,
-  s3: Stage<C, D>,
-  s4: Stage<D, E>,
+  s1: PipelineStep<A, B>,
+  s2: PipelineStep<B, C>,
+  s3: PipelineStep<C, D>,
+  s4: PipelineStep<D, E>,
 ): Pipeline<E>;
 export function pipeline<A, B, C, D, E, F>(
   source: PipelineSource<A>,
-  s1: Stage<A, B>,
-  s2: Stage<B, C>,
-  s3: Stage<C, D>,
-  s4: Stage<D, E>,
-  s5: Stage<E, F>,
+  s1: PipelineStep<A, B>,
+  s2: PipelineStep<B, C>,
+  s3: PipelineStep<C, D>,
+  s4: PipelineStep<D, E>,
+  s5: PipelineStep<E, F>,
 ): Pipeline<F>;
 export function pipeline(
   source: PipelineSource<unknown>,
-  ...stages: Stage<unknown, unknown>[]
+  ...stages: PipelineStep<unknown, unknown>[]
 ): Pipeline<unknown>;
 export function pipeline(
   source: PipelineSource<unknown>,
-  ...stages: Stage<unknown, unknown>[]
+  ...stages: PipelineStep<unknown, unknown>[]
 ): Pipeline<unknown> {
   const input = toObservable(source);
   for (const [i, s] of stages.entries()) {
+    if (typeof s === 'function') continue;
     if (typeof s !== 'object' || s === null || typeof s.module !== 'string') {
-      throw Object.assign(new TypeError(`pipeline: argument ${i + 2} is not a stage()`), {
-        code: 'ERR_INVALID_ARG_TYPE',
-      });
+      throw Object.assign(
+        new TypeError(`pipeline: argument ${i + 2} is not a stage() or an operator`),
+        {
+          code: 'ERR_INVALID_ARG_TYPE',
+        },
+      );
     }
   }
   const events = new Subject<PipelineEvent>();
@@ -110,7 +123,9 @@ export function pipeline(
   const output = new Observable<unknown>((subscriber) => {
     runJanitorOnce();
     let chain: Observable<unknown> = input;
-    for (const [index, s] of stages.entries()) chain = chain.pipe(stagePool(s, index, emit));
+    for (const [index, s] of stages.entries()) {
+      chain = chain.pipe(typeof s === 'function' ? s : stagePool(s, index, emit));
+    }
     const subscription: Subscription = chain.subscribe(subscriber);
     return subscription;
   });

@@ -179,6 +179,7 @@ class StagePool<I, O> {
       codec: spec.codec,
       highWaterMark: spec.window + 16,
       label: `${spec.name}-${slot}`,
+      options: new URLSearchParams(spec.transport.split('?')[1] ?? ''),
     });
     const launch: StageLaunch = {
       module: spec.module,
@@ -192,7 +193,7 @@ class StagePool<I, O> {
       highWaterMark: 256,
       config: spec.config,
     };
-    let child: SupervisedChild;
+    let child: SupervisedChild | undefined;
     try {
       const { command, args } = nodeCommand('stage-child', {
         typescript: isTypeScript(spec.module),
@@ -206,7 +207,7 @@ class StagePool<I, O> {
       void link.dispose();
       throw error;
     } finally {
-      link.afterSpawn();
+      link.afterSpawn(child?.pid);
     }
     const replica: Replica = {
       slot,

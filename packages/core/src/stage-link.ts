@@ -5,7 +5,10 @@
  * lands later (a Unix socket, a shared-memory ring) registers its own link by scheme, and a
  * stage chooses it with its `transport` option.
  */
-import { type Channel, codecs, pipeLink } from '@rxipc/adapters';
+import { randomUUID } from 'node:crypto';
+
+import { type Channel, codecs, listen, open, pipeLink } from '@rxipc/adapters';
+import type { Subscription } from 'rxjs';
 
 import type { FromChild, ToChild } from './internal/protocol.js';
 
@@ -17,6 +20,8 @@ export interface StageLinkRequest {
   readonly highWaterMark: number;
   /** `<stage>-<replica>`, for names of kernel objects. */
   readonly label: string;
+  /** The options after `?` in the stage's `transport` (`'shm?slots=8'`: `slots=8`). */
+  readonly options: URLSearchParams;
 }
 
 /** One connection between the parent and one stage process. */
@@ -25,8 +30,11 @@ export interface StageLinkConnection {
   readonly childUri: string;
   /** Descriptors the child inherits as fd 3, 4, ... (the numbers `childUri` names). */
   readonly inherit: readonly number[];
-  /** Called right after the spawn (pipes close the parent's copies of the child's ends). */
-  afterSpawn(): void;
+  /**
+   * Called right after the spawn, with the child's pid (pipes close the parent's copies of the
+   * child's ends; sockets accept only that pid).
+   */
+  afterSpawn(pid: number | undefined): void;
   /** The parent's channel, once the child is connected (pipes: at once). */
   readonly channel: Promise<Channel<FromChild, ToChild>>;
   /** Releases what the link made (the channel is closed by its user first). Idempotent. */
@@ -68,12 +76,12 @@ export function registerStageLink(factory: StageLinkFactory): void {
 }
 
 /**
- * The link for `scheme`.
+ * The link for `scheme` (a stage's `transport` option, without its query).
  *
  * @throws {TypeError} `ERR_RXIPC_UNKNOWN_SCHEME` when no link has that scheme.
  */
 export function stageLink(scheme: string): StageLinkFactory {
-  const factory = links.get(scheme);
+  const factory = links.get(scheme.split('?')[0]!);
   if (factory === undefined) {
     throw Object.assign(
       new TypeError(
@@ -108,4 +116,76 @@ export const pipeStageLink: StageLinkFactory = {
   },
 };
 
+/**
+ * `unix`: a Unix stream socket per process, bound by the parent in Linux's abstract namespace
+ * (`unix:@rxipc-<pid>-<stage>-<replica>-<random>`: no file to remove, gone with the parent),
+ * accepting only the child it started (checked with `SO_PEERCRED`).
+ */
+export const unixStageLink: StageLinkFactory = {
+  scheme: 'unix',
+  description: 'a Unix stream socket per stage process, in the abstract namespace',
+  connect({ codec, highWaterMark, label }) {
+    const name = `rxipc-${process.pid}-${label.replace(/[^\w.-]/g, '_')}-${randomUUID().slice(0, 8)}`;
+    const uri = `unix:@${name}`;
+    let childPid: number | undefined;
+    let settle: { resolve(c: Channel<FromChild, ToChild>): void; reject(e: unknown): void };
+    const channel = new Promise<Channel<FromChild, ToChild>>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Bound now (synchronously, for Unix sockets), so the child finds it when it starts.
+    let listening: Subscription | undefined = listen<FromChild, ToChild>(uri, {
+      codec: codecs[codec] as never,
+      highWaterMark,
+      accept: (peer) => childPid !== undefined && peer.pid === childPid,
+    }).subscribe({
+      next(connection) {
+        settle.resolve(connection);
+        stop();
+      },
+      error: (error: unknown) => settle.reject(error),
+    });
+    const stop = (): void => {
+      listening?.unsubscribe();
+      listening = undefined;
+    };
+    return {
+      childUri: uri,
+      inherit: [],
+      afterSpawn(pid) {
+        childPid = pid;
+      },
+      channel,
+      dispose: stop,
+    };
+  },
+};
+
+/**
+ * `shm`: a shared-memory ring per process (`shm:` of `@rxipc/adapters`), for large messages:
+ * `transport: 'shm?slots=8&slotSize=1100000'` (each slot must hold a whole encoded message,
+ * with a few bytes of framing). Both sides open it with `create=auto`, so whichever comes
+ * first creates it; the second removes the name, so nothing is left behind once both joined
+ * (and the janitor removes a ring whose creator was killed before that).
+ */
+export const shmStageLink: StageLinkFactory = {
+  scheme: 'shm',
+  description: 'a shared-memory ring per stage process (for large messages)',
+  connect({ codec, highWaterMark, label, options }) {
+    const name = `/rxipc-${process.pid}-${label.replace(/[^\w.-]/g, '_')}-${randomUUID().slice(0, 8)}`;
+    const query = new URLSearchParams(options);
+    query.set('create', 'auto');
+    const uri = `shm:${name}?${query.toString()}`;
+    const channel = open<FromChild, ToChild>(uri, { codec: codecs[codec] as never, highWaterMark });
+    return {
+      childUri: uri,
+      inherit: [],
+      afterSpawn() {},
+      channel: Promise.resolve(channel),
+      dispose: () => channel.close(),
+    };
+  },
+};
+
 registerStageLink(pipeStageLink);
+registerStageLink(unixStageLink);
+registerStageLink(shmStageLink);

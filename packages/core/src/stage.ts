@@ -42,7 +42,11 @@ export interface StageOptions {
   readonly ordered?: boolean;
   /** How messages are encoded between processes: `'v8'` (default) or `'json'`. */
   readonly codec?: 'v8' | 'json';
-  /** The transport between the parent and each process, by scheme. Default: `'pipe'`. */
+  /**
+   * The transport between the parent and each process: a scheme with a stage link (`'pipe'`,
+   * the default; `'unix'`; `'shm'`), optionally with the link's options as a query
+   * (`'shm?slots=8&slotSize=1100000'`).
+   */
   readonly transport?: string;
   /** Replace crashed replicas. Default: none (a crash fails the pipeline). */
   readonly restart?: RestartPolicy;
@@ -140,9 +144,9 @@ export function stage<D = StageDefinition>(
     problems.push(`the codec ${codec} is not available`);
   }
   const transport = options.transport ?? 'pipe';
-  if (!/^[a-z][a-z0-9+.-]*$/.test(transport)) {
+  if (!/^[a-z][a-z0-9+.-]*(\?.*)?$/.test(transport)) {
     problems.push(
-      `transport must be a URI scheme such as 'pipe', got ${JSON.stringify(transport)}`,
+      `transport must be a URI scheme such as 'pipe', with options as a query, got ${JSON.stringify(transport)}`,
     );
   }
   const output = options.output ?? 'forward';
