@@ -63,7 +63,9 @@ export interface PosixMqOptions<T = Uint8Array> extends Omit<ChannelOptions<T>, 
  * fills up (at most `maxmsg` messages), and the peer's `send` waits. `send` resolves when
  * the kernel has accepted the message; when the queue is full it waits (the descriptor is
  * watched with `uv_poll`; no thread is parked). With `envelopes: true` the channel emits
- * `{ data, priority }` and sends `{ data, priority? }`.
+ * `{ data, priority }` and sends `{ data, priority? }`. A queue has no end of stream:
+ * `complete()` sends what is pending and nothing more, and the incoming stream never
+ * completes on its own (count messages, `take(n)`, or agree on a last message).
  *
  * @example
  * ```ts

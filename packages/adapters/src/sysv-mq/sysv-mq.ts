@@ -56,7 +56,8 @@ export interface SysvMqOptions<T = Uint8Array> extends Omit<ChannelOptions<T>, '
  * and the peer's `send` waits. Waiting, both ways, happens in threads the channel owns
  * (never the libuv pool), and `close()` or the last unsubscribe wakes and joins them in
  * milliseconds. If the queue is removed under the channel (`ipcrm -q`), the stream errors
- * with `EIDRM`.
+ * with `EIDRM`. A queue has no end of stream: `complete()` sends what is pending and nothing
+ * more, and the incoming stream never completes on its own.
  *
  * @example
  * ```ts
