@@ -722,14 +722,18 @@ export interface Binding {
   shmSize(fd: FdHandle): number;
 
   /**
-   * `mmap(2)` (`MAP_SHARED`) of `[offset, offset + length)` of a segment, memfd or file:
-   * readable, and writable unless `writable: false`. The size is checked with `fstat(2)`
-   * right before mapping, and a range past its end is a `RangeError`, so no page of the
-   * mapping lies beyond the object. `offset` is a multiple of {@link shmPageSize}; `length`
-   * defaults to the rest of the object. The descriptor may be closed afterwards. A peer that
-   * shrinks an unsealed segment after this can still raise `SIGBUS` on access; seal memfds
-   * (`memfdAddSeals(fd, { shrink: true })`) to rule that out. Errors: `ENODEV` (a pipe or
-   * socket), `EACCES` (read-only descriptor), `ENOMEM`.
+   * `mmap(2)` of `[offset, offset + length)` of a segment, memfd or file. With `writable`
+   * (the default) the mapping is shared: writes reach the object and every process mapping
+   * it. With `writable: false` it is a private copy-on-write view (`MAP_PRIVATE`): this
+   * process sees the object, and its own writes stay its own (a read-only mapping would make
+   * a JavaScript write kill the process, since an `ArrayBuffer` cannot be read-only). The
+   * size is checked with `fstat(2)` right before mapping, and a range past its end is a
+   * `RangeError`, so no page of the mapping lies beyond the object. `offset` is a multiple of
+   * {@link shmPageSize}; `length` defaults to the rest of the object. The descriptor may be
+   * closed afterwards. A peer that shrinks an unsealed segment after this can still raise
+   * `SIGBUS` on access; seal memfds (`memfdAddSeals(fd, { shrink: true })`) to rule that
+   * out. Errors: `ENODEV` (a pipe or socket), `EACCES` (shared mapping of a read-only
+   * descriptor), `EPERM` (a memfd sealed against writes), `ENOMEM`.
    */
   shmMap(
     fd: FdHandle,
@@ -762,6 +766,15 @@ export interface Binding {
 
   /** `sysconf(_SC_PAGESIZE)`: mapping offsets are multiples of it. */
   shmPageSize(): number;
+
+  /**
+   * `mallopt(3)` `M_MMAP_THRESHOLD` (0 .. 32 MiB) and `M_TRIM_THRESHOLD` (0 .. 2^31-1),
+   * process-wide. Raising them lets glibc reuse freed large blocks instead of handing out new
+   * pages (and their page faults) for every large buffer, which is what copying large
+   * messages out of shared memory into fresh buffers needs. Returns `false` if glibc refused
+   * a value.
+   */
+  mallopt(options: { readonly mmapThreshold?: number; readonly trimThreshold?: number }): boolean;
 
   /**
    * `memfd_create(2)`: an anonymous segment behind a descriptor (an ordinary {@link FdHandle},
@@ -803,13 +816,11 @@ export interface Binding {
   sysvShmId(segment: SysvShmHandle): number;
 
   /**
-   * `shmat(2)` of the whole segment, read-write unless `readOnly`. System V segments cannot
-   * shrink, so the mapping can never raise `SIGBUS`. {@link shmUnmap} detaches (`shmdt`).
+   * `shmat(2)` of the whole segment, read-write (there is no read-only attach: a JavaScript
+   * write to it would kill the process). System V segments cannot shrink, so the mapping
+   * can never raise `SIGBUS`. {@link shmUnmap} detaches (`shmdt`).
    */
-  sysvShmAttach(
-    segment: SysvShmHandle,
-    options?: { readonly readOnly?: boolean },
-  ): ShmMappingHandle;
+  sysvShmAttach(segment: SysvShmHandle): ShmMappingHandle;
 
   /**
    * `shmctl(IPC_RMID)`: the segment goes away after the last detach; attached processes keep
@@ -822,7 +833,7 @@ export interface Binding {
 
   /**
    * A waiter thread (never the libuv pool) that sleeps in `futex(2)` while the 32-bit word at
-   * `offset` of `mapping` (a multiple of 4, inside it) equals `expected` (signed or unsigned
+   * `offset` of a shared `mapping` (a multiple of 4, inside it) equals `expected` (signed or unsigned
    * 32-bit), then calls `callback(null)` on the event loop and sleeps until
    * {@link futexWaiterArm} (or {@link waiterArm}, to wait for the same value again). With
    * `timeoutMs` it also calls `callback(null)` after that long, so the caller can check on

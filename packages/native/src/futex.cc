@@ -177,6 +177,15 @@ class FutexWaiter final : public Waiter {
 
 static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "a futex word is 32 bits");
 
+// A futex word in a private (copy-on-write) mapping is this process's own: no other process
+// can wake a sleeper there, nor see a wake-up.
+void CheckShared(Napi::Env env, const ShmMapping& mapping) {
+    if (!mapping.writable()) {
+        throw BadHandleError(env, "mapping", "a shared (writable) mapping",
+                             "a private copy-on-write mapping");
+    }
+}
+
 // A 32-bit value given as a signed or unsigned number (Int32Array and Uint32Array views of the
 // same word disagree on the sign).
 uint32_t WordArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
@@ -202,6 +211,7 @@ Napi::Value FutexWaiterJs(const Napi::CallbackInfo& info) {
     std::optional<Napi::Object> options = OptionsArg(info, 4, "options");
     int64_t timeout_ms = IntegerOption(options, "timeoutMs", "options.timeoutMs", 1, INT32_MAX, -1);
     ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping");
+    CheckShared(env, mapping);
     auto* word = static_cast<uint32_t*>(mapping.At(env, offset, 4, 4, "offset"));
 
     auto* waiter = new FutexWaiter(env, mapping, info[0], word, expected, timeout_ms);
@@ -235,6 +245,7 @@ Napi::Value FutexWake(const Napi::CallbackInfo& info) {
     int64_t offset = IntegerArg(info, 1, "offset", 0, kMaxSafeInteger);
     auto count = static_cast<int>(IntegerArg(info, 2, "count", 1, INT32_MAX));
     ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping");
+    CheckShared(env, mapping);
     void* word = mapping.At(env, offset, 4, 4, "offset");
     long woken = syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
     if (woken == -1) throw ErrnoError(env, errno, "futex");

@@ -74,7 +74,9 @@ const char* MapHint(int err) {
             return "this descriptor cannot be mapped: it is no shared-memory segment or file";
         case EACCES:
             return "the descriptor is not open for reading and writing; map it with writable: "
-                   "false, or open the segment writable";
+                   "false (a private copy-on-write view), or open the segment writable";
+        case EPERM:
+            return "the memfd is sealed against writing; map it with writable: false";
         case ENOMEM:
             return "no room in the address space, or vm.max_map_count reached";
         default:
@@ -161,12 +163,18 @@ Napi::Value ShmSize(const Napi::CallbackInfo& info) {
 
 /* shmMap(fd: FdHandle, options?: { offset?: number; length?: number; writable?: boolean }):
    ShmMappingHandle
-   mmap(2) with MAP_SHARED of [offset, offset + length) of the descriptor's object, readable,
-   and writable unless writable is false. The size is read with fstat(2) right before mapping:
-   offset (a multiple of the page size) and length (default: the rest of the object) must lie
-   within it, else RangeError, so no page of the mapping is past the end of the object. The
-   descriptor may be closed afterwards; the mapping stays. Errors (syscall 'mmap'): ENODEV (a
-   pipe, socket or eventfd), EACCES (read-only descriptor and writable mapping), ENOMEM. */
+   mmap(2) of [offset, offset + length) of the descriptor's object, readable and writable by
+   JS. With writable (the default) the mapping is MAP_SHARED: writes go to the object, and
+   every process mapping it sees them. With writable: false it is MAP_PRIVATE, copy-on-write:
+   this process sees the object's contents (pages it has not written keep following the
+   object), and its own writes stay its own and never reach the object. There is no
+   PROT_READ-only mapping on purpose: an ArrayBuffer cannot be made read-only, and a JS write
+   to such memory would kill the process with SIGSEGV. The size is read with fstat(2) right
+   before mapping: offset (a multiple of the page size) and length (default: the rest of the
+   object) must lie within it, else RangeError, so no page of the mapping is past the end of
+   the object. The descriptor may be closed afterwards; the mapping stays. Errors (syscall
+   'mmap'): ENODEV (a pipe, socket or eventfd), EACCES (a shared mapping of a read-only
+   descriptor), EPERM (a memfd sealed against writing), ENOMEM. */
 Napi::Value ShmMap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     // Options first: their getters may run user code (args.h).
@@ -200,9 +208,9 @@ Napi::Value ShmMap(const Napi::CallbackInfo& info) {
                             std::to_string(length));
     }
 
-    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-    void* address = mmap(nullptr, static_cast<size_t>(length), prot, MAP_SHARED, fd.fd(),
-                         static_cast<off_t>(offset));
+    // Always PROT_WRITE (see above); MAP_PRIVATE makes the writes private instead.
+    void* address = mmap(nullptr, static_cast<size_t>(length), PROT_READ | PROT_WRITE,
+                         writable ? MAP_SHARED : MAP_PRIVATE, fd.fd(), static_cast<off_t>(offset));
     if (address == MAP_FAILED) {
         int err = errno;
         throw ErrnoError(env, err, "mmap", nullptr, MapHint(err));

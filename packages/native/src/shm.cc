@@ -2,12 +2,14 @@
 // that are detached before the memory goes, and unmapping.
 #include "shm.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <string>
 
@@ -209,6 +211,31 @@ Napi::Value ShmMappingInfo(const Napi::CallbackInfo& info) {
     return result;
 }
 
+/* mallopt(options: { mmapThreshold?: number; trimThreshold?: number }): boolean
+   mallopt(3) M_MMAP_THRESHOLD and M_TRIM_THRESHOLD, process-wide: how large a malloc must be
+   to get its own mapping, and how much free memory at the top of the heap glibc keeps
+   instead of returning it to the system. A consumer that copies large messages out of shared
+   memory allocates a fresh buffer for each; with glibc's defaults each one comes from new
+   pages (an mmap, or a heap just trimmed after the garbage collector freed the previous
+   ones), and the page faults cost more than the copy (measured here: 1 MiB into fresh memory
+   400-700 us, into reused memory 24 us). Raising both thresholds lets freed buffers be reused
+   warm. mmapThreshold is 0 .. 32 MiB (glibc's maximum on 64-bit), trimThreshold 0 .. 2^31-1.
+   Returns false if glibc refused a value. Setting M_MMAP_THRESHOLD turns glibc's own dynamic
+   adjustment off. */
+Napi::Value Mallopt(const Napi::CallbackInfo& info) {
+    std::optional<Napi::Object> options = ObjectArg(info, 0, "options");
+    int64_t mmap_threshold =
+        IntegerOption(options, "mmapThreshold", "options.mmapThreshold", 0, 32 * 1024 * 1024, -1);
+    int64_t trim_threshold =
+        IntegerOption(options, "trimThreshold", "options.trimThreshold", 0, INT32_MAX, -1);
+    bool ok = true;
+    if (mmap_threshold >= 0) ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) == 1;
+    if (trim_threshold >= 0) {
+        ok = mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold)) == 1 && ok;
+    }
+    return Napi::Boolean::New(info.Env(), ok);
+}
+
 /* shmPageSize(): number
    sysconf(_SC_PAGESIZE): the granularity of mapping offsets. */
 Napi::Value ShmPageSize(const Napi::CallbackInfo& info) {
@@ -223,6 +250,7 @@ void ExportShm(Napi::Env env, Napi::Object exports) {
     SetFunction<ShmUnmap>(env, exports, "shmUnmap");
     SetFunction<ShmMappingInfo>(env, exports, "shmMappingInfo");
     SetFunction<ShmPageSize>(env, exports, "shmPageSize");
+    SetFunction<Mallopt>(env, exports, "mallopt");
 }
 
 }  // namespace rxipc

@@ -48,6 +48,7 @@ class ShmMapping : public Handle {
 
     uint8_t* data() const { return data_; }
     size_t length() const { return length_; }
+    // Shared (MAP_SHARED, System V) rather than a private copy-on-write view.
     bool writable() const { return writable_; }
 
     // The address of `size` bytes at `offset`, aligned to `align` (a power of two). Throws

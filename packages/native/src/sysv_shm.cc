@@ -122,14 +122,14 @@ Napi::Value SysvShmId(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), UnwrapHandle<SysvShm>(info, 0, "segment").id());
 }
 
-/* sysvShmAttach(segment: SysvShmHandle, options?: { readOnly?: boolean }): ShmMappingHandle
-   shmat(2) of the whole segment (its size from IPC_STAT), read-write unless readOnly
-   (SHM_RDONLY). shmUnmap detaches it (shmdt). Errors: EINVAL/EIDRM (removed), EACCES,
-   ENOMEM (syscall 'shmat' or 'shmctl'). */
+/* sysvShmAttach(segment: SysvShmHandle): ShmMappingHandle
+   shmat(2) of the whole segment (its size from IPC_STAT), read-write. There is no SHM_RDONLY
+   on purpose: an ArrayBuffer cannot be made read-only, and a JS write to a read-only
+   attachment would kill the process with SIGSEGV. shmUnmap detaches it (shmdt). Errors:
+   EINVAL/EIDRM (removed), EACCES (no write permission), ENOMEM (syscall 'shmat' or
+   'shmctl'). */
 Napi::Value SysvShmAttach(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::optional<Napi::Object> options = OptionsArg(info, 1, "options");
-    bool read_only = BoolOption(options, "readOnly", "options.readOnly", false);
     SysvShm& segment = UnwrapHandle<SysvShm>(info, 0, "segment");
 
     std::string path = std::to_string(segment.id());
@@ -138,13 +138,13 @@ Napi::Value SysvShmAttach(const Napi::CallbackInfo& info) {
         int err = errno;
         throw ErrnoError(env, err, "shmctl", path.c_str(), IdHint(err));
     }
-    void* address = shmat(segment.id(), nullptr, read_only ? SHM_RDONLY : 0);
+    void* address = shmat(segment.id(), nullptr, 0);
     if (address == reinterpret_cast<void*>(-1)) {
         int err = errno;
         throw ErrnoError(env, err, "shmat", path.c_str(), IdHint(err));
     }
-    return WrapHandle(
-        env, new ShmMapping(env, address, ds.shm_segsz, ShmMapping::Source::kSysv, !read_only));
+    return WrapHandle(env,
+                      new ShmMapping(env, address, ds.shm_segsz, ShmMapping::Source::kSysv, true));
 }
 
 /* sysvShmRemove(segment: SysvShmHandle): void

@@ -44,8 +44,10 @@ export interface ShmRingTransportOptions {
 const BATCH_BYTES = 64 * 1024;
 /** ...and at most this many messages. */
 const BATCH_MESSAGES = 2048;
-/** A message this large is copied on its own. */
-const COPY_ALONE = 32 * 1024;
+/** A message this large is copied on its own, into a buffer of its own. */
+export const COPY_ALONE = 32 * 1024;
+/** How full (or, for a waiting writer, how empty) the ring gets before a sleeper is woken at once. */
+const WAKE_FRACTION = 1 / 2;
 
 /**
  * Opens (creating or joining) the ring segment and returns its transport. Synchronous.
@@ -110,6 +112,8 @@ class ShmRingTransport implements MessageTransport {
   private readSleeping = false;
   private writeSleeping = false;
   private readFireScheduled = false;
+  private readerWakeScheduled = false;
+  private writerWakeScheduled = false;
   private writeFireScheduled = false;
   private lastLivenessCheck = 0;
   private peerFailure: Error | undefined;
@@ -512,27 +516,59 @@ class ShmRingTransport implements MessageTransport {
     if (this.writeEnded || this.closed) return;
     this.writeEnded = true;
     Atomics.store(this.i32, this.outClosed, 1);
-    this.wakeReader();
+    this.wakeReader(true);
   }
 
   // ---- both ------------------------------------------------------------------------------
 
-  private wakeReader(): void {
-    const { i32 } = this;
-    if (
-      Atomics.load(i32, this.outReaderSleeping) !== 0 &&
-      Atomics.exchange(i32, this.outReaderSleeping, 0) !== 0
-    ) {
+  /**
+   * Wakes a sleeping reader, at once when the ring is at least WAKE_FRACTION full, else once
+   * this turn of the event loop is over (setImmediate). Waking for every small publication
+   * makes two processes that share a CPU trade it back and forth each time, at a few
+   * microseconds per switch; deferring lets a producer that is still running fill a good part
+   * of the ring first, while a lone message still goes out within the same loop turn.
+   */
+  private wakeReader(urgent = false): void {
+    if (Atomics.load(this.i32, this.outReaderSleeping) === 0) return;
+    if (urgent || this.capacity - this.free >= this.capacity * WAKE_FRACTION) {
+      this.wakeReaderNow();
+    } else if (!this.readerWakeScheduled) {
+      this.readerWakeScheduled = true;
+      setImmediate(this.deferredWakeReader);
+    }
+  }
+
+  private readonly deferredWakeReader = (): void => {
+    this.readerWakeScheduled = false;
+    if (!this.closed) this.wakeReaderNow();
+  };
+
+  private wakeReaderNow(): void {
+    if (Atomics.exchange(this.i32, this.outReaderSleeping, 0) !== 0) {
       this.binding.futexWake(this.segment.mapping, this.outReaderSleepingOffset, 1);
     }
   }
 
-  private wakeWriter(): void {
-    const { i32 } = this;
-    if (
-      Atomics.load(i32, this.inWriterSleeping) !== 0 &&
-      Atomics.exchange(i32, this.inWriterSleeping, 0) !== 0
-    ) {
+  /** Wakes a writer waiting for room: at once when a good part of the ring is free (as above). */
+  private wakeWriter(urgent = false): void {
+    if (Atomics.load(this.i32, this.inWriterSleeping) === 0) return;
+    let used = Atomics.load(this.i32, this.inHead) - this.tail;
+    if (used < 0) used += this.twoCapacity;
+    if (urgent || this.capacity - used >= this.capacity * WAKE_FRACTION) {
+      this.wakeWriterNow();
+    } else if (!this.writerWakeScheduled) {
+      this.writerWakeScheduled = true;
+      setImmediate(this.deferredWakeWriter);
+    }
+  }
+
+  private readonly deferredWakeWriter = (): void => {
+    this.writerWakeScheduled = false;
+    if (!this.closed) this.wakeWriterNow();
+  };
+
+  private wakeWriterNow(): void {
+    if (Atomics.exchange(this.i32, this.inWriterSleeping, 0) !== 0) {
       this.binding.futexWake(this.segment.mapping, this.inWriterSleepingOffset, 1);
     }
   }
@@ -563,8 +599,8 @@ class ShmRingTransport implements MessageTransport {
         Atomics.store(this.i32, this.outClosed, 1);
       }
       this.segment.leave();
-      this.wakeReader();
-      this.wakeWriter();
+      this.wakeReader(true);
+      this.wakeWriter(true);
     } finally {
       // Unmapping closes our waiters (their threads are joined) and detaches lent views.
       this.segment.close();

@@ -44,6 +44,13 @@ export interface ShmRingEndpoint {
   readonly spinMicros?: number;
   /** How often a waiting side checks that its peer is alive, in ms (default 200). */
   readonly livenessMs?: number;
+  /**
+   * When the ring's slots hold 32 KiB or more (so large messages are copied out one by one),
+   * raise glibc's malloc thresholds once per process (`mallopt`, see `@rxipc/native`) so that
+   * each copy lands in reused, warm memory rather than fresh pages. Process-wide: freed
+   * memory up to 256 MiB stays with the process. Default `true`.
+   */
+  readonly tuneMalloc?: boolean;
 }
 
 /** The options an `shm:` URI may carry (besides the channel's own). */
@@ -56,6 +63,7 @@ export const SHM_RING_OPTIONS = [
   'zeroCopyMinSize',
   'spinMicros',
   'livenessMs',
+  'tuneMalloc',
 ] as const;
 
 /** Parses the body and options of an `shm:` URI. */
@@ -72,6 +80,7 @@ export function parseShmRingUri(parts: UriParts): Parsed<ShmRingEndpoint> {
       zeroCopyMinSize: intParam(parts, 'zeroCopyMinSize', 0, 2 ** 30),
       spinMicros: intParam(parts, 'spinMicros', 0, 1_000_000),
       livenessMs: intParam(parts, 'livenessMs', 1, 60_000),
+      tuneMalloc: boolParam(parts, 'tuneMalloc'),
     }),
     E.map((endpoint) => defined(endpoint) as ShmRingEndpoint),
   );

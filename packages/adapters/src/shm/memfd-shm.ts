@@ -34,7 +34,7 @@ export interface MemfdShmFromFdOptions {
    * shrinking: mapping it would let its owner kill this process with `SIGBUS`. Default `true`.
    */
   readonly requireSealed?: boolean;
-  /** Map read-only. Default `false`. */
+  /** Map a private copy-on-write view: what this process writes stays its own. Default `false`. */
   readonly readOnly?: boolean;
   readonly binding?: Binding;
 }

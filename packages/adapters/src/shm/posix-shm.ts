@@ -28,7 +28,12 @@ export interface PosixShmOptions {
   readonly mode?: number;
   /** Keep a segment this process created after `close()` and after exit. Default `false`. */
   readonly persist?: boolean;
-  /** Map read-only (`O_RDONLY`, `PROT_READ`). Default `false`. */
+  /**
+   * Open the segment read-only (`O_RDONLY`) and map a private copy-on-write view: this
+   * process sees the segment, and what it writes into `buffer` stays its own. (A truly
+   * read-only mapping cannot be offered: JavaScript cannot be stopped from writing to an
+   * `ArrayBuffer`, and such a write would kill the process.) Default `false`.
+   */
   readonly readOnly?: boolean;
   /** The native binding (tests pass a fake kernel). */
   readonly binding?: Binding;

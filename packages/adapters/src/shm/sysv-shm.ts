@@ -39,8 +39,6 @@ export interface SysvShmOptions {
   readonly parties?: number;
   /** Keep a segment this process created after `close()` (no `IPC_RMID`). Default `false`. */
   readonly persist?: boolean;
-  /** Attach read-only (`SHM_RDONLY`). Default `false`. */
-  readonly readOnly?: boolean;
   readonly binding?: Binding;
 }
 
@@ -114,7 +112,7 @@ export function sysvShm(options: SysvShmOptions): SysvShmSegment {
       )
     : undefined;
   try {
-    const mapping = binding.sysvShmAttach(handle, { readOnly: options.readOnly ?? false });
+    const mapping = binding.sysvShmAttach(handle);
     const segment = new SysvSegment(id, handle, mapping, created, binding, markForRemoval, () => {
       // After the mapping is gone: IPC_RMID on a segment we created, unless persist.
       if (release !== undefined) release(!(options.persist ?? false));

@@ -1,0 +1,305 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { linkSync } from 'node:fs';
+
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { forgetNamedObject, open, posixShm, shmRing, type Channel } from '../src/index.js';
+import { existingShm, removeShm, shmName, tsFixtureArgs } from './shm-support.js';
+
+const children = new Set<ChildProcess>();
+const channels = new Set<Channel>();
+
+afterEach(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+  await Promise.all([...channels].map((channel) => channel.close()));
+  channels.clear();
+  removeShm();
+});
+
+function ring(uri: string): Channel {
+  const channel = open(uri);
+  channels.add(channel);
+  return channel;
+}
+
+function ringChild(args: string[]): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, [...tsFixtureArgs('ring-child.mts'), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready\n')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the child exited (${code}) early: ${err}`)));
+  });
+  return { child, ready };
+}
+
+const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+describe('shm ring', () => {
+  it('removes its name as soon as both parties have joined, and keeps working', async () => {
+    const name = shmName();
+    const a = ring(`shm:${name}`);
+    const b = ring(`shm:${name}`);
+    const received = firstValueFrom(b);
+    expect(existingShm()).toEqual([name]); // b has created it; a has not joined yet
+    await a.send(bytes(1, 2, 3));
+    expect(existingShm()).toEqual([]);
+    expect([...(await received)]).toEqual([1, 2, 3]);
+    const back = firstValueFrom(a);
+    await b.send(bytes(4));
+    expect([...(await back)]).toEqual([4]);
+  });
+
+  it('refuses a third party with ERR_RXIPC_SHM_RING_BUSY', async () => {
+    const name = shmName();
+    const alias = shmName();
+    const a = ring(`shm:${name}`);
+    await a.send(bytes(1)); // creates
+    // A second name for the same segment (a hard link in /dev/shm), still there after the
+    // second party has removed the first one.
+    linkSync(`/dev/shm${name}`, `/dev/shm${alias}`);
+    const b = ring(`shm:${name}`);
+    await b.send(bytes(2)); // joins
+    expect(existingShm()).toEqual([alias]);
+    const c = ring(`shm:${alias}`);
+    await expect(c.send(bytes(3))).rejects.toMatchObject({
+      code: 'ERR_RXIPC_SHM_RING_BUSY',
+      message: expect.stringContaining('already has two parties'),
+    });
+  });
+
+  it('makes send wait while the ring is full, and resumes when the reader takes messages', async () => {
+    const name = shmName();
+    const writer = ring(`shm:${name}?slots=2&slotSize=1024`);
+    const message = new Uint8Array(1024);
+    const settled: number[] = [];
+    const sends = Array.from({ length: 8 }, (_, i) =>
+      writer.send(message).then(() => settled.push(i)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The ring holds at least 2 and far fewer than 8 messages of 1 KiB: the rest wait.
+    expect(settled.length).toBeGreaterThanOrEqual(2);
+    expect(settled.length).toBeLessThan(8);
+    expect(writer.pending).toBe(8 - settled.length);
+    const reader = ring(`shm:${name}`);
+    const all = lastValueFrom(reader.pipe(take(8), toArray()));
+    await Promise.all(sends);
+    expect(settled).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((await all).length).toBe(8);
+  });
+
+  it('carries messages of every size up to slotSize through many laps of a small ring', async () => {
+    const name = shmName();
+    // Both with the geometry: whichever is used first creates the ring.
+    const writer = ring(`shm:${name}?slots=3&slotSize=3000`);
+    const reader = ring(`shm:${name}?slots=3&slotSize=3000`);
+    let seed = 1;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const sizes = Array.from({ length: 5000 }, (_, i) =>
+      i % 97 === 0 ? 3000 : i % 89 === 0 ? 0 : Math.floor(random() * 3000),
+    );
+    const received = lastValueFrom(reader.pipe(take(sizes.length), toArray()));
+    for (const [i, size] of sizes.entries()) {
+      if (writer.pending >= writer.highWaterMark) await writer.ready();
+      const message = new Uint8Array(size);
+      for (let j = 0; j < size; j += 97) message[j] = (i + j) & 0xff;
+      writer.next(message);
+    }
+    const got = await received;
+    for (const [i, size] of sizes.entries()) {
+      expect(got[i]!.byteLength).toBe(size);
+      for (let j = 0; j < size; j += 97) {
+        if (got[i]![j] !== ((i + j) & 0xff)) throw new Error(`message ${i} byte ${j} differs`);
+      }
+    }
+  });
+
+  it('delivers every message present on one wake-up', async () => {
+    const name = shmName();
+    const writer = ring(`shm:${name}`);
+    const reader = ring(`shm:${name}`);
+    let turn = 0;
+    const timer = setInterval(() => turn++, 0);
+    const turns = new Set<number>();
+    const received = lastValueFrom(reader.pipe(take(500), toArray()));
+    reader.subscribe(() => turns.add(turn)); // a second subscriber sees the same emissions
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the reader is asleep now
+    for (let i = 0; i < 500; i++) writer.next(bytes(i & 0xff));
+    await received;
+    clearInterval(timer);
+    expect(turns.size).toBe(1);
+  });
+
+  it('ends the reader after complete(), once everything sent is delivered', async () => {
+    const name = shmName();
+    const writer = ring(`shm:${name}`);
+    const reader = ring(`shm:${name}`);
+    const all = lastValueFrom(reader.pipe(toArray()));
+    for (let i = 0; i < 100; i++) writer.next(bytes(i));
+    writer.complete();
+    expect((await all).map((m) => m[0])).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('fails a send with EPIPE once the other side has closed', async () => {
+    const name = shmName();
+    const a = ring(`shm:${name}`);
+    const b = ring(`shm:${name}`);
+    await a.send(bytes(1));
+    await firstValueFrom(b);
+    await b.close();
+    await expect(a.send(bytes(2))).rejects.toMatchObject({ code: 'EPIPE', errno: -32 });
+  });
+
+  it('lends large messages zero-copy, valid while next runs and detached after', async () => {
+    const name = shmName();
+    const writer = ring(`shm:${name}`);
+    const reader = ring(`shm:${name}?zeroCopy=true&zeroCopyMinSize=4096`);
+    const seen: { length: number; first: number; view: Uint8Array }[] = [];
+    const done = new Promise<void>((resolve) => {
+      reader.subscribe((message) => {
+        seen.push({ length: message.byteLength, first: message[0]!, view: message });
+        if (seen.length === 3) resolve();
+      });
+    });
+    await writer.send(new Uint8Array(8192).fill(5));
+    await writer.send(bytes(6, 6)); // small: copied
+    await writer.send(new Uint8Array(4096).fill(7));
+    await done;
+    expect(seen.map(({ length, first }) => [length, first])).toEqual([
+      [8192, 5],
+      [2, 6],
+      [4096, 7],
+    ]);
+    expect(seen[0]!.view.byteLength).toBe(0); // given back: detached
+    expect(seen[1]!.view.byteLength).toBe(2); // a copy: the subscriber's to keep
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen[2]!.view.byteLength).toBe(0); // given back when the reader went to sleep
+  });
+
+  it('polls before sleeping when spinMicros is set, and still delivers', async () => {
+    const name = shmName();
+    const writer = ring(`shm:${name}`);
+    const reader = ring(`shm:${name}?spinMicros=200`);
+    const received = lastValueFrom(reader.pipe(take(50), toArray()));
+    for (let i = 0; i < 50; i++) {
+      await writer.send(bytes(i));
+      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect((await received).map((m) => m[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('ends the reader with ERR_RXIPC_PEER_DIED when the writer dies in the middle of a write', async () => {
+    const name = shmName();
+    const uri = `shm:${name}?livenessMs=50`;
+    const { child, ready } = ringChild(['dies-mid-write', uri, '20']);
+    await ready;
+    const reader = ring(uri);
+    const received: number[] = [];
+    const ended = new Promise<unknown>((resolve) => {
+      reader.subscribe({
+        next: (message) => received.push(message[0]!),
+        error: resolve,
+        complete: () => resolve('completed'),
+      });
+    });
+    child.stdin!.write('go\n');
+    const started = Date.now();
+    const error = await ended;
+    expect(error).toMatchObject({
+      code: 'ERR_RXIPC_PEER_DIED',
+      pid: child.pid,
+      message: expect.stringContaining(`pid ${child.pid}`),
+    });
+    expect(received).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    expect(Date.now() - started).toBeLessThan(5000);
+    forgetNamedObject('posix-shm', name); // the killed child's record of the ring
+  });
+
+  it('fails a waiting send with ERR_RXIPC_PEER_DIED when the reader dies', async () => {
+    const name = shmName();
+    const uri = `shm:${name}?slots=1&slotSize=1024&livenessMs=50`;
+    const writer = ring(uri);
+    await writer.send(new Uint8Array(1)); // creates the ring
+    const { child, ready } = ringChild(['joins-and-waits', uri]);
+    await ready;
+    const sends = Array.from({ length: 10 }, () => writer.send(new Uint8Array(1024)));
+    const failed = Promise.allSettled(sends);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const outcomes = await failed;
+    expect(outcomes.some((o) => o.status === 'fulfilled')).toBe(true);
+    expect(outcomes.at(-1)).toMatchObject({
+      status: 'rejected',
+      reason: expect.objectContaining({ code: 'ERR_RXIPC_PEER_DIED', pid: child.pid }),
+    });
+  });
+
+  it('refuses to join a ring of another geometry, or a segment that is not a ring', async () => {
+    const name = shmName();
+    const a = ring(`shm:${name}?slots=4&slotSize=1024`);
+    await a.send(bytes(1));
+    const b = ring(`shm:${name}?slotSize=2048`);
+    await expect(b.send(bytes(1))).rejects.toMatchObject({
+      code: 'ERR_RXIPC_SHM_LAYOUT',
+      message: expect.stringContaining('slotSize=1024'),
+    });
+    const other = shmName();
+    const segment = posixShm({ name: other, size: 8192 });
+    try {
+      Atomics.store(new Int32Array(segment.buffer), 7, 1); // "ready", but no magic
+      const c = ring(`shm:${other}`);
+      await expect(c.send(bytes(1))).rejects.toMatchObject({ code: 'ERR_RXIPC_SHM_LAYOUT' });
+    } finally {
+      segment.close();
+    }
+  });
+
+  it('refuses an oversize message before it reaches the ring, naming both sizes', async () => {
+    const channel = ring(`shm:${shmName()}?slotSize=100`);
+    await expect(channel.send(new Uint8Array(101))).rejects.toMatchObject({
+      code: 'ERR_RXIPC_FRAME_TOO_LARGE',
+      message: expect.stringMatching(/101 bytes.*100 bytes/),
+    });
+  });
+
+  it('reports every problem of a URI at once', () => {
+    expect(() => open('shm:no-slash?slots=0&slotSize=x&create=maybe&spin=1')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_VALUE',
+        problems: expect.arrayContaining([
+          expect.stringContaining('unknown option spin'),
+          expect.stringContaining('shm_overview(7)'),
+          expect.stringContaining('option slots'),
+          expect.stringContaining('option slotSize'),
+          expect.stringContaining('option create'),
+        ]),
+      }),
+    );
+    expect(() => shmRing('mq:/x')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+  });
+
+  it('rejects pending sends and leaves nothing behind when closed while a send waits', async () => {
+    const name = shmName();
+    const writer = ring(`shm:${name}?slots=1&slotSize=1024`);
+    const sends = Array.from({ length: 8 }, () => writer.send(new Uint8Array(1024)));
+    await sends[0];
+    const closing = writer.close();
+    await expect(sends[7]).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+    await Promise.allSettled(sends);
+    await closing;
+    expect(existingShm()).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Helpers for the shared-memory tests: names that are unique to this test process
+ * (`/rxipc-test-<pid>-shm-<n>`) and removed after each test whatever it did, System V
+ * segments tracked the same way, and C programs compiled on demand.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { native } from '@rxipc/native';
+
+const usedNames = new Set<string>();
+const usedSysvIds = new Set<number>();
+let counter = 0;
+
+/** A POSIX shared-memory name for this test process. */
+export function shmName(): string {
+  const name = `/rxipc-test-${process.pid}-shm-${++counter}`;
+  usedNames.add(name);
+  return name;
+}
+
+/** Records a System V segment id for removal after the test. */
+export function trackSysvId(id: number): void {
+  usedSysvIds.add(id);
+}
+
+/** The names this process used that exist in /dev/shm now (for leak checks). */
+export function existingShm(): string[] {
+  return [...usedNames].filter((name) => existsSync(`/dev/shm${name}`));
+}
+
+/** Removes every segment this process's tests named or created. For `afterEach`. */
+export function removeShm(): void {
+  for (const name of usedNames) {
+    try {
+      native.shmUnlink(name);
+    } catch {
+      // not there: fine
+    }
+  }
+  for (const id of usedSysvIds) {
+    try {
+      native.sysvShmRemove(native.sysvShmOpenId(id));
+    } catch {
+      // gone already
+    }
+  }
+  usedSysvIds.clear();
+}
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const cache = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url));
+let work: string | undefined;
+const compiled = new Map<string, string>();
+
+/** Compiles `fixtures/<name>.c` (once per process) and returns the program's path. */
+export function cProgram(name: string): string {
+  const known = compiled.get(name);
+  if (known !== undefined) return known;
+  mkdirSync(cache, { recursive: true });
+  work ??= mkdtempSync(path.join(cache, 'shm-peers-'));
+  const output = path.join(work, name);
+  execFileSync('cc', ['-O2', '-Wall', '-o', output, path.join(fixtures, `${name}.c`), '-lrt']);
+  compiled.set(name, output);
+  return output;
+}
+
+/** Node arguments that run a TypeScript fixture from source (tsx, the source condition). */
+export function tsFixtureArgs(name: string): string[] {
+  return ['--import', 'tsx', '--conditions=@rxipc/source', path.join(fixtures, name)];
+}
