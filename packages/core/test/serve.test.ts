@@ -5,7 +5,19 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { defer, lastValueFrom, map, type Observable, of, throwError, toArray } from 'rxjs';
+import {
+  concatMap,
+  defer,
+  lastValueFrom,
+  map,
+  type Observable,
+  of,
+  range,
+  type Subscription,
+  throwError,
+  timer,
+  toArray,
+} from 'rxjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { connect, pipeline, serve, stage } from '../src/index.js';
@@ -113,6 +125,29 @@ describe('serve and connect', () => {
       await expect(ask(['still', 'here'])).resolves.toEqual(['STILL', 'HERE']);
     } finally {
       serving.unsubscribe();
+    }
+  });
+
+  it('over TCP, answers everything even after the client has ended its side', async () => {
+    let uri = '';
+    let serving: Subscription | undefined;
+    const listening = new Promise<void>((resolve) => {
+      serving = serve(
+        'tcp://127.0.0.1:0',
+        // Slow answers: most are sent after the client's FIN has arrived.
+        (numbers: Observable<number>) =>
+          numbers.pipe(concatMap((n) => timer(1).pipe(map(() => -n)))),
+        { onListening: (concrete) => ((uri = concrete), resolve()) },
+      ).subscribe();
+    });
+    try {
+      await listening;
+      const replies = await lastValueFrom(
+        range(0, 300).pipe(connect<number, number>(uri), toArray()),
+      );
+      expect(replies).toEqual(Array.from({ length: 300 }, (_, n) => -n));
+    } finally {
+      serving?.unsubscribe();
     }
   });
 

@@ -31,14 +31,22 @@ export const tcpAdapter: StreamAdapter<TcpEndpoint> = defineAdapter<TcpEndpoint>
 /** A client transport: connects (the connection completes later; writes wait for it). */
 export function connectTcp(endpoint: TcpEndpoint): ByteStreamTransport {
   if (endpoint.fd !== undefined) {
-    const socket = new Socket({ fd: endpoint.fd, readable: true, writable: true });
+    const socket = new Socket({
+      fd: endpoint.fd,
+      readable: true,
+      writable: true,
+      allowHalfOpen: true,
+    });
     socket.setNoDelay(endpoint.noDelay);
     return tcpTransport(socket, true);
   }
+  // allowHalfOpen: the peer's FIN ends our reading only; Node would otherwise end our writing
+  // too, and drop what we still have to send (complete() is a half-close, both ways).
   const socket = createConnection({
     host: endpoint.host!,
     port: endpoint.port!,
     noDelay: endpoint.noDelay,
+    allowHalfOpen: true,
   });
   return tcpTransport(socket, false);
 }
@@ -48,7 +56,11 @@ class TcpListener implements TransportListener<ByteStreamTransport> {
   private readonly server: Server;
 
   constructor(private readonly endpoint: TcpEndpoint) {
-    this.server = createServer({ pauseOnConnect: true, noDelay: endpoint.noDelay });
+    this.server = createServer({
+      pauseOnConnect: true,
+      noDelay: endpoint.noDelay,
+      allowHalfOpen: true,
+    });
   }
 
   start(events: ListenerEvents<ByteStreamTransport>): void {

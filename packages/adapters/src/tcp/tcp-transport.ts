@@ -6,6 +6,8 @@ import type { ByteStreamTransport } from '../channel/transport.js';
 
 /** Bytes buffered from the socket before it is paused (the kernel buffer then fills). */
 const READ_HIGH_WATER = 64 * 1024;
+/** How long `close` waits for an ended socket's buffered writes to reach the kernel. */
+const FLUSH_TIMEOUT_MS = 5000;
 
 /**
  * A TCP connection (Node's `net.Socket`) as a byte stream. Node pushes data; this turns it
@@ -119,6 +121,21 @@ class TcpTransport implements ByteStreamTransport {
         return;
       }
       this.socket.once('close', () => resolve());
+      // After endWrite, what `send` reported as accepted may still sit in Node's write buffer:
+      // let it reach the kernel (the FIN follows it) before the socket goes, as it would on
+      // any other stream (a closed pipe or Unix socket keeps what the kernel accepted).
+      if (
+        this.socket.writableEnded &&
+        !this.socket.writableFinished &&
+        this.failure === undefined
+      ) {
+        const timer = setTimeout(() => this.socket.destroy(), FLUSH_TIMEOUT_MS);
+        this.socket.once('finish', () => {
+          clearTimeout(timer);
+          this.socket.destroy();
+        });
+        return;
+      }
       this.socket.destroy();
     });
     return this.closing;
