@@ -55,14 +55,20 @@ const cache = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url))
 let work: string | undefined;
 const compiled = new Map<string, string>();
 
-/** Compiles `fixtures/<name>.c` (once per process) and returns the program's path. */
+/**
+ * Compiles a C program (once per process) and returns its path: `fixtures/<name>.c`, or a
+ * source path relative to this directory.
+ */
 export function cProgram(name: string): string {
   const known = compiled.get(name);
   if (known !== undefined) return known;
   mkdirSync(cache, { recursive: true });
   work ??= mkdtempSync(path.join(cache, 'shm-peers-'));
-  const output = path.join(work, name);
-  execFileSync('cc', ['-O2', '-Wall', '-o', output, path.join(fixtures, `${name}.c`), '-lrt']);
+  const source = name.endsWith('.c')
+    ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), name)
+    : path.join(fixtures, `${name}.c`);
+  const output = path.join(work, path.basename(source, '.c'));
+  execFileSync('cc', ['-O2', '-Wall', '-o', output, source, '-lrt']);
   compiled.set(name, output);
   return output;
 }
