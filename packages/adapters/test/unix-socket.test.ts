@@ -251,7 +251,7 @@ describe('unix sockets', () => {
     const small = open(`unix-dgram:${where}`);
     try {
       const error = await client.send(new Uint8Array(300_000)).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'EMSGSIZE', syscall: 'send' });
+      expect(error).toMatchObject({ code: 'EMSGSIZE', syscall: 'sendmmsg' });
       expect((error as Error).message).toMatch(
         /a message of 300000 bytes .* at most \d+ bytes \(SO_SNDBUF \d+/,
       );

@@ -512,11 +512,38 @@ export interface Binding {
   socketSend(handle: FdHandle, message: ArrayBufferView): number | null;
 
   /**
+   * `sendmmsg(2)` of `messages[start .. end)` (at most 1024), one message per view, without
+   * waiting and without `SIGPIPE`: how many the kernel took (each whole, on a datagram or
+   * seqpacket socket), or `null` when it took none. One system call per batch. An error on
+   * the first message throws (`EMSGSIZE` with the limit, `EPIPE`, `ECONNREFUSED`); after some
+   * were sent, their count is returned and the next call meets the error.
+   */
+  socketSendmmsg(
+    handle: FdHandle,
+    messages: readonly ArrayBufferView[],
+    start: number,
+    end: number,
+  ): number | null;
+
+  /**
    * `recv(2)` of one datagram or seqpacket message with `MSG_TRUNC`: its full length (more than
    * `target.byteLength` when it did not fit; the rest is gone), or `null` when none is waiting.
    * `0` is an empty message, or end of stream on seqpacket (recv(2) cannot tell them apart).
    */
   socketRecv(handle: FdHandle, target: ArrayBufferView): number | null;
+
+  /**
+   * `recvmmsg(2)` with `MSG_TRUNC`, for datagram and seqpacket sockets: up to `lengths.length`
+   * (1 .. 1024) waiting messages, message `i` into `target`'s bytes `[i * slotSize, (i + 1) *
+   * slotSize)` and its full length into `lengths[i]` (more than `slotSize`: it did not fit,
+   * the rest is gone). How many arrived, or `null` when none was waiting. One system call.
+   */
+  socketRecvmmsg(
+    handle: FdHandle,
+    target: ArrayBufferView,
+    slotSize: number,
+    lengths: Int32Array,
+  ): number | null;
 
   /**
    * `sendmsg(2)` without waiting and without `SIGPIPE`: `chunks` in order, to `address` (an

@@ -12,6 +12,7 @@
 // is "". Names are converted as UTF-8 both ways.
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -373,6 +374,56 @@ Napi::Value SocketSend(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, static_cast<double>(n));
 }
 
+/* socketSendmmsg(handle: FdHandle, messages: readonly ArrayBufferView[], start: number,
+   end: number): number | null
+   sendmmsg(2) of messages[start .. end), one message per view (at most IOV_MAX = 1024 per
+   call; more is a RangeError), with MSG_DONTWAIT | MSG_NOSIGNAL: how many the kernel took,
+   or null when it took none (EAGAIN). On a datagram or seqpacket socket each message goes
+   whole or not at all; one system call for a batch is what makes small messages cheap. An
+   error on the first message throws it (EMSGSIZE with the SO_SNDBUF hint, EPIPE,
+   ECONNREFUSED...); an error after some were sent returns their count, and the next call
+   meets the error again. Errors (syscall 'sendmmsg'). */
+Napi::Value SocketSendmmsg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Value value = info[1];
+    if (!value.IsArray()) {
+        throw ArgTypeError(env, "messages", "an array of ArrayBufferView", value);
+    }
+    Napi::Array array = value.As<Napi::Array>();
+    uint32_t length = array.Length();
+    auto start = static_cast<uint32_t>(IntegerArg(info, 2, "start", 0, length));
+    auto end = static_cast<uint32_t>(IntegerArg(info, 3, "end", start, length));
+    if (end - start > IOV_MAX) {
+        throw ArgRangeError(env, "end - start", "<= " + std::to_string(IOV_MAX),
+                            std::to_string(end - start));
+    }
+    // Elements first (getters may run), then pointers, then the handle (see fdWritev).
+    std::vector<Napi::Value> values;
+    values.reserve(end - start);
+    for (uint32_t i = start; i < end; i++) values.push_back(array.Get(i));
+    std::vector<iovec> iov(values.size());
+    std::vector<mmsghdr> headers(values.size());
+    for (size_t i = 0; i < values.size(); i++) {
+        std::string name = "messages[" + std::to_string(start + i) + "]";
+        Bytes bytes = ViewBytes(env, values[i], name.c_str());
+        iov[i] = {bytes.data, bytes.length};
+        headers[i] = {};
+        headers[i].msg_hdr.msg_iov = &iov[i];
+        headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    Fd& fd = UnwrapHandle<Fd>(info, 0);
+    if (headers.empty()) return Napi::Number::New(env, 0);
+
+    int n;
+    do {
+        n = sendmmsg(fd.fd(), headers.data(), static_cast<unsigned>(headers.size()),
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n == -1 && errno == EINTR);
+    if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) return env.Null();
+    if (n == -1) throw SendError(env, errno, "sendmmsg", fd.fd(), iov[0].iov_len);
+    return Napi::Number::New(env, n);
+}
+
 /* socketRecv(handle: FdHandle, target: ArrayBufferView): number | null
    recv(2) of one message with MSG_DONTWAIT | MSG_TRUNC, for datagram and seqpacket sockets:
    the message's full length, which is more than target.byteLength when it did not fit (the
@@ -391,6 +442,59 @@ Napi::Value SocketRecv(const Napi::CallbackInfo& info) {
     if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) return env.Null();
     if (n == -1) throw ErrnoError(env, errno, "recv");
     return Napi::Number::New(env, static_cast<double>(n));
+}
+
+/* socketRecvmmsg(handle: FdHandle, target: ArrayBufferView, slotSize: number,
+   lengths: Int32Array): number | null
+   recvmmsg(2) with MSG_DONTWAIT | MSG_TRUNC, for datagram and seqpacket sockets: up to
+   lengths.length messages (1 .. 1024) that are waiting now, message i into target's bytes
+   [i * slotSize, (i + 1) * slotSize), its full length into lengths[i] (more than slotSize
+   when it did not fit: the rest is gone). Returns how many arrived, or null when none was
+   waiting (EAGAIN). One system call for a batch. RangeError when the slots do not fit in
+   target. On seqpacket a length of 0 is an empty message or end of stream. Errors (syscall
+   'recvmmsg'): ECONNRESET, ENOTSOCK. */
+Napi::Value SocketRecvmmsg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto slot = static_cast<size_t>(IntegerArg(info, 2, "slotSize", 1, INT_MAX));
+    Napi::Value lengths_value = info[3];
+    if (!lengths_value.IsTypedArray() ||
+        lengths_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw ArgTypeError(env, "lengths", "an Int32Array", lengths_value);
+    }
+    Bytes lengths = ViewBytes(env, lengths_value, "lengths");
+    size_t count = lengths.length / sizeof(int32_t);
+    if (count < 1 || count > IOV_MAX) {
+        throw ArgRangeError(env, "lengths.length", "from 1 to " + std::to_string(IOV_MAX),
+                            std::to_string(count));
+    }
+    Bytes target = ViewBytes(env, info[1], "target");
+    if (target.length / slot < count) {
+        throw ArgRangeError(env, "target.byteLength",
+                            ">= lengths.length * slotSize (" + std::to_string(count * slot) + ")",
+                            std::to_string(target.length));
+    }
+    Fd& fd = UnwrapHandle<Fd>(info, 0);
+
+    std::vector<iovec> iov(count);
+    std::vector<mmsghdr> headers(count);
+    for (size_t i = 0; i < count; i++) {
+        iov[i] = {static_cast<char*>(target.data) + i * slot, slot};
+        headers[i] = {};
+        headers[i].msg_hdr.msg_iov = &iov[i];
+        headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n;
+    do {
+        n = recvmmsg(fd.fd(), headers.data(), static_cast<unsigned>(count),
+                     MSG_DONTWAIT | MSG_TRUNC, nullptr);
+    } while (n == -1 && errno == EINTR);
+    if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) return env.Null();
+    if (n == -1) throw ErrnoError(env, errno, "recvmmsg");
+    auto* out = static_cast<int32_t*>(lengths.data);
+    for (int i = 0; i < n; i++) {
+        out[i] = static_cast<int32_t>(std::min<size_t>(headers[i].msg_len, INT32_MAX));
+    }
+    return Napi::Number::New(env, n);
 }
 
 // The views of a chunks argument (one view, or an array of at most IOV_MAX), as iovecs.
@@ -619,7 +723,9 @@ void ExportSocket(Napi::Env env, Napi::Object exports) {
     SetFunction<SocketSetOption>(env, exports, "socketSetOption");
     SetFunction<SocketShutdown>(env, exports, "socketShutdown");
     SetFunction<SocketSend>(env, exports, "socketSend");
+    SetFunction<SocketSendmmsg>(env, exports, "socketSendmmsg");
     SetFunction<SocketRecv>(env, exports, "socketRecv");
+    SetFunction<SocketRecvmmsg>(env, exports, "socketRecvmmsg");
     SetFunction<SocketSendmsg>(env, exports, "socketSendmsg");
     SetFunction<SocketRecvmsg>(env, exports, "socketRecvmsg");
 }

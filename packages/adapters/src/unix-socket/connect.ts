@@ -61,7 +61,7 @@ function checkType(endpoint: UnixSocketEndpoint, handle: FdHandle, binding: Bind
   const what = binding.fdType(handle);
   const type = what === 'socket' ? binding.socketGetOption(handle, 'SO_TYPE') : -1;
   if (type !== SO_TYPES[endpoint.type]) {
-    const found = what !== 'socket' ? `a ${what}` : `a socket of type ${type}`;
+    const found = what !== 'socket' ? `no socket (${what})` : `a socket of SO_TYPE ${type}`;
     // EPROTOTYPE: "protocol wrong type for socket", what connect(2) says of a type mismatch.
     throw binding.systemError(
       91,

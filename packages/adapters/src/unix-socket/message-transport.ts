@@ -3,14 +3,28 @@ import { type Binding, POLL_WRITABLE } from '@rxipc/native';
 import { END, type MessageTransport } from '../channel/transport.js';
 import { FramingError, FrameTooLargeError, isSystemError } from '../errors.js';
 import type { ClientSocket } from './connect.js';
-import { attachReceivedFds, fdsToSend } from './fds.js';
+import { anyFdsToSend, attachReceivedFds, fdsToSend } from './fds.js';
 import { SocketTransport } from './socket-transport.js';
 import type { UnixSocketEndpoint } from './uri.js';
 
 /** Messages handed to the kernel per `send` call, so a fast peer cannot starve the loop. */
 const SEND_BATCH = 1024;
-/** The smallest receive chunk; messages are cut from chunks as views, not copies. */
+/** The smallest receive chunk; messages are kept in chunks and handed out as views. */
 const MIN_CHUNK = 256 * 1024;
+/** Messages received per recvmmsg(2) at most. */
+const MAX_BATCH = 64;
+/**
+ * The scratch buffer recvmmsg(2) fills, one slot of `maxMessageSize` per message: shared by
+ * every socket of the process (messages are copied out before anything else can run), so a
+ * socket costs no more memory for it. A `maxMessageSize` above it reads one message per call.
+ */
+const SCRATCH_BYTES = 2 * 1024 * 1024;
+let scratch: Uint8Array | undefined;
+
+function sharedScratch(): Uint8Array {
+  scratch ??= new Uint8Array(SCRATCH_BYTES);
+  return scratch;
+}
 
 /**
  * A connected datagram or seqpacket socket: one kernel message is one channel message, no
@@ -25,8 +39,13 @@ const MIN_CHUNK = 256 * 1024;
  * - Datagram: there is no end of stream, unless the endpoint says `eof=empty`: then
  *   `complete()` sends an empty datagram and an empty datagram completes the stream.
  *
- * Buffers: received messages are views of a chunk (at least 256 KiB, and room for one
- * largest message); a new chunk is allocated when the room left is too small.
+ * Receiving takes a batch per `recvmmsg(2)` (as many as wait, up to 64 or what a 2 MiB scratch
+ * buffer shared by the process holds at `maxMessageSize` each), sending a batch per
+ * `sendmmsg(2)`: on these machines a system call costs more than copying a small message.
+ *
+ * Buffers: at most one batch of received messages waits in the transport (64 messages);
+ * messages are copied into a chunk (256 KiB, or one largest message) and handed out as views
+ * of it; a new chunk is allocated when the room left is too small.
  */
 export function unixMessageTransport(
   endpoint: UnixSocketEndpoint,
@@ -43,12 +62,22 @@ export class UnixMessageTransport extends SocketTransport implements MessageTran
   private chunk = new Uint8Array(0);
   private position = 0;
   private endPending = false;
+  /** Messages received in the last batch and not yet handed out (at most {@link MAX_BATCH}). */
+  private readonly inbox: Uint8Array[] = [];
+  private inboxAt = 0;
+  private ended = false;
+  private failure: unknown;
+  /** Messages per recvmmsg(2): as many largest messages as the shared scratch holds. */
+  private readonly slots: number;
+  private readonly lengths: Int32Array;
 
   constructor(endpoint: UnixSocketEndpoint, socket: ClientSocket, binding: Binding) {
     super(endpoint, socket, binding);
     const limit = binding.socketGetOption(socket.handle, 'SO_SNDBUF') - 32;
     this.maxMessageSize = endpoint.maxMessageSize ?? limit;
     this.emptyIsEnd = endpoint.type === 'seqpacket' || endpoint.eof;
+    this.slots = Math.min(MAX_BATCH, Math.floor(SCRATCH_BYTES / this.maxMessageSize));
+    this.lengths = new Int32Array(Math.max(1, this.slots));
   }
 
   check(message: Uint8Array): void {
@@ -67,11 +96,37 @@ export class UnixMessageTransport extends SocketTransport implements MessageTran
   }
 
   receive(): Uint8Array | null | typeof END {
+    if (this.inboxAt < this.inbox.length) return this.inbox[this.inboxAt++]!;
+    if (this.failure !== undefined) throw this.failure;
+    if (this.ended) return END;
     if (!this.isConnected()) return null;
-    if (this.chunk.byteLength - this.position < this.maxMessageSize) {
-      this.chunk = new Uint8Array(Math.max(MIN_CHUNK, this.maxMessageSize));
-      this.position = 0;
+    if (this.endpoint.maxFds > 0 || this.slots === 0) return this.receiveOne();
+    // recvmmsg(2): a batch per system call, into the process's shared scratch buffer, from
+    // which each message is copied out at once (so no other socket can overwrite it).
+    const scratch = sharedScratch();
+    const n = this.binding.socketRecvmmsg(this.handle, scratch, this.maxMessageSize, this.lengths);
+    if (n === null) return null;
+    this.inbox.length = 0;
+    this.inboxAt = 0;
+    for (let i = 0; i < n; i++) {
+      const length = this.lengths[i]!;
+      if (length === 0 && this.emptyIsEnd) {
+        this.ended = true;
+        break;
+      }
+      if (length > this.maxMessageSize) {
+        this.failure = this.tooLarge(length);
+        break;
+      }
+      const from = i * this.maxMessageSize;
+      this.inbox.push(this.keep(scratch.subarray(from, from + length)));
     }
+    return this.receive();
+  }
+
+  /** One message with recvmsg(2) (descriptors may come with it) or recv(2), into the chunk. */
+  private receiveOne(): Uint8Array | null | typeof END {
+    this.ensureRoom(this.maxMessageSize);
     const room = this.chunk.subarray(this.position);
     let length: number;
     let fds = undefined;
@@ -88,20 +143,43 @@ export class UnixMessageTransport extends SocketTransport implements MessageTran
       fds = received.fds;
     }
     if (length === 0 && this.emptyIsEnd && (fds === undefined || fds.length === 0)) return END;
-    if (length > this.maxMessageSize) {
-      throw new FrameTooLargeError(
-        `a message of ${length} bytes arrived on ${this.endpoint.display}, more than maxMessageSize ${this.maxMessageSize} bytes`,
-      );
-    }
+    if (length > this.maxMessageSize) throw this.tooLarge(length);
     const message = room.subarray(0, length);
     this.position += length;
     if (fds !== undefined) attachReceivedFds(message, fds);
     return message;
   }
 
+  /** A copy of `bytes` in the chunk (a view of it: no allocation per message). */
+  private keep(bytes: Uint8Array): Uint8Array {
+    this.ensureRoom(bytes.byteLength);
+    const at = this.position;
+    this.chunk.set(bytes, at);
+    this.position += bytes.byteLength;
+    return this.chunk.subarray(at, at + bytes.byteLength);
+  }
+
+  private ensureRoom(bytes: number): void {
+    if (this.chunk.byteLength - this.position < bytes) {
+      this.chunk = new Uint8Array(Math.max(MIN_CHUNK, bytes));
+      this.position = 0;
+    }
+  }
+
+  private tooLarge(length: number): FrameTooLargeError {
+    return new FrameTooLargeError(
+      `a message of ${length} bytes arrived on ${this.endpoint.display}, more than maxMessageSize ${this.maxMessageSize} bytes`,
+    );
+  }
+
   send(messages: readonly Uint8Array[], start: number, end: number): number {
     if (!this.isConnected()) return 0;
     const last = Math.min(end, start + SEND_BATCH);
+    if (!anyFdsToSend()) {
+      // One sendmmsg(2) for the batch: on these machines a system call costs more than the
+      // copy of a small message, so this is where the rate of small messages comes from.
+      return this.binding.socketSendmmsg(this.handle, messages, start, last) ?? 0;
+    }
     let i = start;
     for (; i < last; i++) {
       const message = messages[i]!;

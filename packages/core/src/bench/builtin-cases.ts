@@ -1,6 +1,9 @@
 /** Registers the mechanisms `rxipc bench` measures out of the box. One line per mechanism. */
 import { registerBenchCase } from './bench-case.js';
 import { pipeCase } from './cases/pipe.js';
+import { fifoCase } from './cases/fifo.js';
+import { tcpCase } from './cases/tcp.js';
+import { unixDgramCase, unixSeqpacketCase, unixStreamCase } from './cases/unix-socket.js';
 import { posixMqCase } from './cases/posix-mq.js';
 import { sysvMqCase } from './cases/sysv-mq.js';
 import { flockCase } from './cases/flock.js';
@@ -12,6 +15,11 @@ import { sysvSemCase } from './cases/sysv-sem.js';
 import { registerLockBenchCase } from './lock-case.js';
 
 registerBenchCase(pipeCase);
+registerBenchCase(fifoCase);
+registerBenchCase(unixStreamCase);
+registerBenchCase(unixDgramCase);
+registerBenchCase(unixSeqpacketCase);
+registerBenchCase(tcpCase);
 registerBenchCase(posixMqCase);
 registerBenchCase(sysvMqCase);
 
