@@ -7,7 +7,7 @@
  *   shm-ring write COUNT SIZE NAME                    joins it and sends COUNT messages
  *   shm-ring pong  COUNT SIZE NAME [SLOTS SLOT_SIZE]  creates the ring, echoes every message
  *   shm-ring ping  COUNT SIZE NAME                    joins it, times COUNT round trips and
- *                                                     prints {"event":"latency",...}
+ *                                                     prints a result line with p50 and p99
  *
  * It speaks rxipc's own ring layout (packages/adapters/src/shm-ring/layout.ts) and protocol,
  * so it is the same ring driven by plain C: records of a 32-bit length and the payload padded
@@ -329,8 +329,10 @@ int main(int argc, char **argv) {
         wake_reader(&w);
         qsort(rtt, (size_t)count_arg, sizeof(double), compare);
         double p50 = rtt[count_arg / 2], p99 = rtt[(count_arg * 99) / 100];
-        printf("{\"event\":\"latency\",\"count\":%ld,\"p50\":%.9f,\"p99\":%.9f}\n", count_arg, p50,
-               p99);
+        /* The bench protocol's result line, with the percentiles added. */
+        printf("{\"event\":\"result\",\"messages\":%ld,\"bytes\":0,\"seconds\":%.9f,"
+               "\"p50\":%.9f,\"p99\":%.9f}\n",
+               count_arg, p50 * (double)count_arg, p50, p99);
     } else {
         fprintf(stderr, "shm-ring: unknown mode %s\n", mode);
         return 2;

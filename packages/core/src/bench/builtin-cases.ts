@@ -12,6 +12,7 @@ import { posixSemCase } from './cases/posix-sem.js';
 import { robustMutexCase } from './cases/robust-mutex.js';
 import { sharedSemCase } from './cases/shared-sem.js';
 import { sysvSemCase } from './cases/sysv-sem.js';
+import { shmRingCase } from './cases/shm-ring.js';
 import { registerLockBenchCase } from './lock-case.js';
 
 registerBenchCase(pipeCase);
@@ -22,6 +23,7 @@ registerBenchCase(unixSeqpacketCase);
 registerBenchCase(tcpCase);
 registerBenchCase(posixMqCase);
 registerBenchCase(sysvMqCase);
+registerBenchCase(shmRingCase);
 
 // Locks and semaphores carry no data: the lock bench measures them (run-lock-bench.ts).
 registerLockBenchCase(posixSemCase);
