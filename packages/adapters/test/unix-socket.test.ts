@@ -307,6 +307,36 @@ describe('unix sockets', () => {
     expect(existsSync(where)).toBe(false);
   });
 
+  it('serves a listening socket it inherited (socket activation), leaving its file alone', async () => {
+    const where = fresh();
+    const listening = native.socket('stream');
+    native.socketBind(listening, where);
+    native.socketListen(listening, 8);
+    mkdirSync(SCRIPT_DIR, { recursive: true });
+    const script = path.join(SCRIPT_DIR, `unix-activated-${process.pid}.mts`);
+    writeFileSync(
+      script,
+      `import { listen } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).pathname)};
+       import { firstValueFrom, mergeMap, take } from 'rxjs';
+       const line = await firstValueFrom(listen('unix:?fd=3&framing=line&codec=utf8').pipe(take(1), mergeMap((c) => c)));
+       console.log(line);`,
+    );
+    const child = spawnTracked(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@rxipc/source', script],
+      { stdio: ['ignore', 'pipe', 'pipe', native.fdNumber(listening)] },
+    );
+    native.fdClose(listening); // the child has it now
+    const client = open<string>(`unix:${where}?framing=line&codec=utf8`);
+    try {
+      await client.send('activated');
+      expect(await finished(child)).toMatchObject({ code: 0, stdout: 'activated\n', stderr: '' });
+      expect(statSync(where).isSocket()).toBe(true); // not the child's to remove
+    } finally {
+      await client.close();
+    }
+  });
+
   it('removes its socket file when the process exits while still listening', async () => {
     const where = fresh();
     mkdirSync(SCRIPT_DIR, { recursive: true });

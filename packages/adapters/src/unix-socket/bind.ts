@@ -4,7 +4,7 @@ import type { Binding, FdHandle } from '@rxipc/native';
 
 import { isSystemError } from '../errors.js';
 import { listNamedObjects, registerNamedObject } from '../registry/named-objects.js';
-import { applyBuffers } from './connect.js';
+import { applyBuffers, checkType } from './connect.js';
 import { addressText, type UnixSocketEndpoint } from './uri.js';
 
 /** A bound (and, for stream and seqpacket, listening) socket, and how to let go of its name. */
@@ -16,7 +16,7 @@ export interface BoundSocket {
 
 /**
  * Binds a new socket of the endpoint's type to its address and, for stream and seqpacket,
- * listens. A socket file is created with exactly `mode` (0600 by default), recorded in the
+ * listens (or, for `?fd=N`, takes the inherited socket as it is). A socket file is created with exactly `mode` (0600 by default), recorded in the
  * registry of named objects, and removed by `unlink` (or at exit).
  *
  * A socket file that is already there is handled by asking it: a connect that is refused
@@ -27,6 +27,7 @@ export interface BoundSocket {
  * left alone (`EADDRINUSE` too).
  */
 export function bindSocket(endpoint: UnixSocketEndpoint, binding: Binding): BoundSocket {
+  if (endpoint.fd !== undefined) return inheritedSocket(endpoint, endpoint.fd, binding);
   const address = endpoint.address!;
   const isPath = address.startsWith('/');
   const handle = binding.socket(endpoint.type);
@@ -78,6 +79,23 @@ export function bindSocket(endpoint: UnixSocketEndpoint, binding: Binding): Boun
     }
   }
   return { handle, unlink: release };
+}
+
+/**
+ * A socket the process inherited already bound (and, for stream and seqpacket, listening),
+ * as a service manager's socket activation hands it over (`unix:?fd=3`). Its name is not
+ * ours: nothing is unlinked.
+ */
+function inheritedSocket(endpoint: UnixSocketEndpoint, fd: number, binding: Binding): BoundSocket {
+  const handle = binding.fdAdopt(fd, { closeOnClose: fd > 2 });
+  try {
+    checkType(endpoint, handle, binding);
+    binding.fdSetFlags(handle, { nonblock: true });
+  } catch (error) {
+    binding.fdClose(handle);
+    throw error;
+  }
+  return { handle, unlink: () => {} };
 }
 
 function bindOrReplaceStale(

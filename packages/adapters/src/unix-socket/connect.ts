@@ -57,7 +57,8 @@ export function applyBuffers(
   if (endpoint.rcvbuf !== undefined) binding.socketSetOption(handle, 'SO_RCVBUF', endpoint.rcvbuf);
 }
 
-function checkType(endpoint: UnixSocketEndpoint, handle: FdHandle, binding: Binding): void {
+/** Throws `EPROTOTYPE` unless `handle` is a socket of the endpoint's type. */
+export function checkType(endpoint: UnixSocketEndpoint, handle: FdHandle, binding: Binding): void {
   const what = binding.fdType(handle);
   const type = what === 'socket' ? binding.socketGetOption(handle, 'SO_TYPE') : -1;
   if (type !== SO_TYPES[endpoint.type]) {
@@ -67,7 +68,7 @@ function checkType(endpoint: UnixSocketEndpoint, handle: FdHandle, binding: Bind
       91,
       'getsockopt',
       undefined,
-      `${endpoint.display} needs a connected ${endpoint.type} socket, the descriptor is ${found}`,
+      `${endpoint.display} needs a ${endpoint.type} socket, the descriptor is ${found}`,
     );
   }
 }
