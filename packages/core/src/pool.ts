@@ -20,6 +20,8 @@
  */
 import {
   type Channel,
+  type Codec,
+  codecs,
   OverflowError,
   subscribeWithValve,
   type Valve,
@@ -42,6 +44,7 @@ import {
   type StageLaunch,
   type ToChild,
 } from './internal/protocol.js';
+import { decodeFrames, FrameWriter } from './internal/frame-writer.js';
 import { isTypeScript, nodeCommand } from './internal/node-command.js';
 import { ALWAYS_OPEN } from './internal/valves.js';
 import type { PipelineEvent } from './pipeline-event.js';
@@ -51,6 +54,7 @@ import type { Stage } from './stage.js';
 import { type ExitStatus, type SupervisedChild, superviseChild } from './supervisor.js';
 
 const HELD_LIMIT_FACTOR = 16;
+const DEFAULT_BATCH_BYTES = 256 * 1024;
 
 type Seq = number;
 
@@ -59,7 +63,9 @@ interface Replica {
   readonly restarts: number;
   readonly child: SupervisedChild;
   readonly link: StageLinkConnection;
-  channel: Channel<FromChild, ToChild> | undefined;
+  channel: Channel<Uint8Array> | undefined;
+  /** Batches and encodes what goes to the process (once the channel is there). */
+  writer: FrameWriter<ToChild> | undefined;
   subscription: Subscription | undefined;
   ready: boolean;
   inputEnded: boolean;
@@ -78,6 +84,11 @@ interface Replica {
   readonly valve: ValveController;
   /** This replica's outputs in `out`. */
   queued: number;
+  /**
+   * Set when its window filled; it gets no more messages until half of them are finished, so
+   * that messages go out in batches (one write for many) rather than one write per ack.
+   */
+  refilling: boolean;
   state: 'running' | 'done' | 'dead';
 }
 
@@ -125,6 +136,7 @@ class StagePool<I, O> {
   private releaseSeq = 0;
   private readonly committed = new Map<Seq, { from: Replica; outputs: unknown[] }>();
   private heldCount = 0;
+  private readonly codec: Codec<unknown>;
   private restartsUsed = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private finished = false;
@@ -138,6 +150,7 @@ class StagePool<I, O> {
     downstream: Valve | undefined,
   ) {
     this.replicas = new Array<Replica | undefined>(spec.replicas).fill(undefined);
+    this.codec = codecs[spec.codec]!;
     this.downstream = downstream ?? ALWAYS_OPEN;
   }
 
@@ -176,8 +189,7 @@ class StagePool<I, O> {
   private spawn(slot: number, restarts: number): void {
     const spec = this.spec;
     const link = stageLink(spec.transport).connect({
-      codec: spec.codec,
-      highWaterMark: spec.window + 16,
+      highWaterMark: 64,
       label: `${spec.name}-${slot}`,
       options: new URLSearchParams(spec.transport.split('?')[1] ?? ''),
     });
@@ -190,7 +202,9 @@ class StagePool<I, O> {
       codec: spec.codec,
       uri: link.childUri,
       parentPid: process.pid,
-      highWaterMark: 256,
+      highWaterMark: 64,
+      window: spec.window,
+      batchBytes: link.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
       config: spec.config,
     };
     let child: SupervisedChild | undefined;
@@ -198,7 +212,7 @@ class StagePool<I, O> {
       const { command, args } = nodeCommand('stage-child', {
         typescript: isTypeScript(spec.module),
       });
-      child = superviseChild(command, args, {
+      child = superviseChild(command, [...spec.nodeArgs, ...args], {
         env: { ...(spec.env ?? process.env), [STAGE_ENV]: JSON.stringify(launch) },
         extraStdio: [...link.inherit],
         output: spec.output,
@@ -215,6 +229,7 @@ class StagePool<I, O> {
       child,
       link,
       channel: undefined,
+      writer: undefined,
       subscription: undefined,
       ready: false,
       inputEnded: false,
@@ -226,6 +241,7 @@ class StagePool<I, O> {
       held: new Map(),
       valve: new ValveController(),
       queued: 0,
+      refilling: false,
       state: 'running',
     };
     this.replicas[slot] = replica;
@@ -238,7 +254,7 @@ class StagePool<I, O> {
       this.settle(replica);
     });
     link.channel.then(
-      (channel) => this.attach(replica, channel),
+      (channel) => this.attach(replica, channel, launch.batchBytes),
       (error: unknown) => {
         replica.channelEnd = { error };
         this.settle(replica);
@@ -246,14 +262,20 @@ class StagePool<I, O> {
     );
   }
 
-  private attach(replica: Replica, channel: Channel<FromChild, ToChild>): void {
+  private attach(replica: Replica, channel: Channel<Uint8Array>, batchBytes: number): void {
     if (replica.state !== 'running' || this.finished) {
       void channel.close();
       return;
     }
     replica.channel = channel;
+    replica.writer = new FrameWriter<ToChild>(channel, this.codec, batchBytes, (error) => {
+      // A value the codec cannot carry fails the pipeline; a broken channel is the process's
+      // end, which settle() handles.
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_RXIPC_ENCODE' || code === 'ERR_RXIPC_FRAME_TOO_LARGE') this.fail(error);
+    });
     replica.subscription = subscribeWithValve(channel, replica.valve, {
-      next: (frame) => this.onFrame(replica, frame),
+      next: (bytes) => this.onMessage(replica, bytes),
       error: (error: unknown) => {
         replica.channelEnd = { error };
         // A broken channel: the process cannot be talked to any more.
@@ -265,6 +287,23 @@ class StagePool<I, O> {
         this.settle(replica);
       },
     });
+  }
+
+  private onMessage(replica: Replica, bytes: Uint8Array): void {
+    let frames: FromChild[];
+    try {
+      frames = decodeFrames<FromChild>(this.codec, bytes);
+    } catch (error) {
+      if (replica.failure === undefined) {
+        replica.failure = {
+          code: 'ERR_RXIPC_STAGE_INVALID',
+          reason: `sent a message rxipc cannot decode (${(error as Error).message})`,
+        };
+      }
+      void replica.child.terminate(0);
+      return;
+    }
+    for (const frame of frames) this.onFrame(replica, frame);
   }
 
   private onFrame(replica: Replica, frame: FromChild): void {
@@ -455,6 +494,7 @@ class StagePool<I, O> {
       for (const replica of this.replicas) {
         if (replica?.state === 'running' && replica.ready && !replica.inputEnded) {
           replica.inputEnded = true;
+          replica.writer?.flush();
           replica.channel?.complete();
         }
       }
@@ -482,8 +522,9 @@ class StagePool<I, O> {
         replica.state !== 'running' ||
         !replica.ready ||
         replica.inputEnded ||
-        replica.channel === undefined ||
-        replica.inflight.size >= this.spec.window
+        replica.writer === undefined ||
+        replica.inflight.size >= this.spec.window ||
+        replica.refilling
       ) {
         continue;
       }
@@ -494,12 +535,8 @@ class StagePool<I, O> {
 
   private send(replica: Replica, seq: Seq, value: unknown): void {
     replica.inflight.set(seq, value);
-    replica.channel!.send([DATA, seq, value]).catch((error: unknown) => {
-      // A value the codec cannot carry fails the pipeline; a broken channel is the process's
-      // end, which settle() handles.
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_RXIPC_ENCODE' || code === 'ERR_RXIPC_FRAME_TOO_LARGE') this.fail(error);
-    });
+    if (replica.inflight.size >= this.spec.window) replica.refilling = true;
+    replica.writer!.push([DATA, seq, value]);
   }
 
   // ---- output ----------------------------------------------------------------------------
@@ -524,6 +561,7 @@ class StagePool<I, O> {
 
   private commit(replica: Replica, seq: Seq): void {
     if (!replica.inflight.delete(seq)) return;
+    if (replica.inflight.size <= this.spec.window >> 1) replica.refilling = false;
     const outputs = replica.held.get(seq) ?? [];
     replica.held.delete(seq);
     this.heldCount -= outputs.length;

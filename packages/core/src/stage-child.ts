@@ -12,13 +12,22 @@
  */
 import {
   boundedMergeMap,
-  type Channel,
   codecs,
   open,
   subscribeWithValve,
   ValveController,
 } from '@rxipc/adapters';
-import { concat, EMPTY, from, isObservable, map, Observable, of, type Subscription } from 'rxjs';
+import {
+  concat,
+  EMPTY,
+  from,
+  isObservable,
+  map,
+  mergeMap,
+  Observable,
+  of,
+  type Subscription,
+} from 'rxjs';
 
 import {
   defineStage,
@@ -28,6 +37,7 @@ import {
   type StageDefinition,
   type StreamStageFunction,
 } from './define-stage.js';
+import { decodeFrames, FrameWriter } from './internal/frame-writer.js';
 import {
   ACK,
   DATA,
@@ -54,20 +64,27 @@ dieWithParent(launch.parentPid);
 // must not see it.
 delete process.env[STAGE_ENV];
 
-const channel = open<ToChild, FromChild>(launch.uri, {
-  codec: codecs[launch.codec] as never,
-  highWaterMark: launch.highWaterMark,
+// Raw messages: frames are encoded, and batched, by the FrameWriter and decodeFrames.
+const channel = open(launch.uri, { highWaterMark: launch.highWaterMark });
+const codec = codecs[launch.codec]!;
+let writeFailure: unknown;
+const writer = new FrameWriter<FromChild>(channel, codec, launch.batchBytes, (error) => {
+  writeFailure ??= error;
 });
+/** The parent's frames, one by one (a batch is taken apart). */
+const input: Observable<ToChild> = channel.pipe(
+  mergeMap((bytes) => decodeFrames<ToChild>(codec, bytes)),
+);
 
-await main(launch, channel);
+await main(launch);
 
-async function main(launch: StageLaunch, channel: Channel<ToChild, FromChild>): Promise<void> {
+async function main(launch: StageLaunch): Promise<void> {
   let definition: StageDefinition;
   try {
     const module = (await import(launch.module)) as { default?: unknown };
     definition = toDefinition(module.default, launch.module);
   } catch (error) {
-    await failAndExit(channel, error);
+    await failAndExit(error);
     return;
   }
   const context: StageContext = {
@@ -77,25 +94,23 @@ async function main(launch: StageLaunch, channel: Channel<ToChild, FromChild>): 
     restarts: launch.restarts,
     config: launch.config,
   };
-  void channel.send([HELLO, { pid: process.pid, kind: definition.kind }]).catch(() => {});
+  writer.push([HELLO, { pid: process.pid, kind: definition.kind }]);
 
   const frames: Observable<FromChild> =
     definition.kind === 'message'
-      ? messageFrames(definition, channel, context)
-      : streamFrames(definition.run, channel, context);
+      ? messageFrames(definition, context, launch.window)
+      : streamFrames(definition.run, context);
   try {
-    await write(channel, frames, launch.highWaterMark);
+    await write(frames, launch.highWaterMark);
   } catch (error) {
-    await failAndExit(channel, error);
+    await failAndExit(error);
     return;
   }
   // Every frame was accepted by the kernel: say so, end the output, and leave even if the
   // stage left timers behind.
-  try {
-    await channel.send([END]);
-  } catch {
-    process.exit(1);
-  }
+  writer.push([END]);
+  await writer.drained();
+  if (writeFailure !== undefined) process.exit(1);
   channel.complete();
   await channel.close();
   process.exit(0);
@@ -114,12 +129,14 @@ function toDefinition(exported: unknown, module: string): StageDefinition {
 /** Per-message: each input's outputs, then its acknowledgement (or both in one `LAST`). */
 function messageFrames(
   definition: MessageStageDefinition<unknown, unknown>,
-  input: Observable<ToChild>,
   context: StageContext,
+  window: number,
 ): Observable<FromChild> {
   return input.pipe(
     boundedMergeMap(([, seq, value]: ToChild) => runOne(definition, seq, value, context), {
       concurrency: definition.concurrency,
+      // A batch from the parent arrives at once: at most `window` messages are in flight.
+      bufferSize: window,
     }),
   );
 }
@@ -150,11 +167,10 @@ function last(seq: number, output: unknown): FromChild {
 /** Stream: the function sees the values; each is acknowledged as the function takes it. */
 function streamFrames(
   run: (input: Observable<unknown>, context: StageContext) => Observable<unknown>,
-  channel: Channel<ToChild, FromChild>,
   context: StageContext,
 ): Observable<FromChild> {
   return new Observable<FromChild>((subscriber) => {
-    const values = channel.pipe(
+    const values = input.pipe(
       map(([kind, seq, value]: ToChild) => {
         if (kind === DATA) subscriber.next([ACK, seq]);
         return value;
@@ -176,18 +192,14 @@ function streamFrames(
 }
 
 /**
- * Sends every frame; the valve in force for `frames` (and so for the input channel under it)
- * closes while `highWaterMark` frames wait for the kernel. `send` never drops: a stage that
- * ignores the valve only makes the queue longer, up to four times the mark, then an error.
+ * Sends every frame (batched by the writer); the valve in force for `frames` (and so for the
+ * input channel under it) closes while `highWaterMark` messages wait for the kernel. Nothing
+ * is dropped: a stage that ignores the valve only makes the queue longer, up to four times
+ * the mark, then an error.
  */
-function write(
-  channel: Channel<ToChild, FromChild>,
-  frames: Observable<FromChild>,
-  highWaterMark: number,
-): Promise<void> {
+function write(frames: Observable<FromChild>, highWaterMark: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const valve = new ValveController();
-    let last: Promise<void> = Promise.resolve();
     // Filled once subscribe() returns; a synchronous source runs before that.
     const upstream: { subscription?: Subscription } = {};
     let failed = false;
@@ -200,16 +212,19 @@ function write(
     const subscription = subscribeWithValve(frames, valve, {
       next(frame) {
         if (failed) return;
+        if (writeFailure !== undefined) {
+          fail(writeFailure);
+          return;
+        }
         if (channel.pending >= 4 * highWaterMark) {
           fail(
             new Error(
-              `the stage produced ${channel.pending} frames the parent has not read; its input ignores demand`,
+              `the stage produced ${channel.pending} messages the parent has not read; its input ignores demand`,
             ),
           );
           return;
         }
-        last = channel.send(frame);
-        last.catch(fail);
+        writer.push(frame);
         if (valve.open && channel.pending >= highWaterMark) {
           valve.close();
           void channel.ready().then(() => valve.reopen());
@@ -217,7 +232,9 @@ function write(
       },
       error: fail,
       complete() {
-        last.then(resolve, fail);
+        writer
+          .drained()
+          .then(() => (writeFailure === undefined ? resolve() : fail(writeFailure)), fail);
       },
     });
     upstream.subscription = subscription;
@@ -225,12 +242,10 @@ function write(
   });
 }
 
-async function failAndExit(channel: Channel<ToChild, FromChild>, error: unknown): Promise<void> {
+async function failAndExit(error: unknown): Promise<void> {
   try {
-    await Promise.race([
-      channel.send([FAIL, errorInfo(error)]),
-      new Promise((resolve) => setTimeout(resolve, 1000)),
-    ]);
+    writer.push([FAIL, errorInfo(error)]);
+    await Promise.race([writer.drained(), new Promise((resolve) => setTimeout(resolve, 1000))]);
   } catch {
     // the parent is gone; the exit status says enough
   }

@@ -7,16 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { type Channel, codecs, listen, open, pipeLink } from '@rxipc/adapters';
+import { type Channel, listen, open, pipeLink } from '@rxipc/adapters';
 import type { Subscription } from 'rxjs';
-
-import type { FromChild, ToChild } from './internal/protocol.js';
 
 /** What a link needs to know to make one connection. */
 export interface StageLinkRequest {
-  /** The codec name (`'v8'`, `'json'`), for both ends. */
-  readonly codec: string;
-  /** The parent channel's `highWaterMark` (at least the stage's window). */
+  /** The parent channel's `highWaterMark`, in messages. */
   readonly highWaterMark: number;
   /** `<stage>-<replica>`, for names of kernel objects. */
   readonly label: string;
@@ -26,7 +22,7 @@ export interface StageLinkRequest {
 
 /** One connection between the parent and one stage process. */
 export interface StageLinkConnection {
-  /** What the child passes to `open()` (with the same codec). */
+  /** What the child passes to `open()`: a channel of raw messages (the pipeline encodes). */
   readonly childUri: string;
   /** Descriptors the child inherits as fd 3, 4, ... (the numbers `childUri` names). */
   readonly inherit: readonly number[];
@@ -35,8 +31,13 @@ export interface StageLinkConnection {
    * child's ends; sockets accept only that pid).
    */
   afterSpawn(pid: number | undefined): void;
-  /** The parent's channel, once the child is connected (pipes: at once). */
-  readonly channel: Promise<Channel<FromChild, ToChild>>;
+  /** The parent's channel of raw messages, once the child is connected (pipes: at once). */
+  readonly channel: Promise<Channel<Uint8Array>>;
+  /**
+   * The largest message the pipeline should send on this link, in bytes: batches of frames are
+   * kept under it. Default: 256 KiB.
+   */
+  readonly maxBatchBytes?: number;
   /** Releases what the link made (the channel is closed by its user first). Idempotent. */
   dispose(): void | Promise<void>;
 }
@@ -97,11 +98,8 @@ export function stageLink(scheme: string): StageLinkFactory {
 export const pipeStageLink: StageLinkFactory = {
   scheme: 'pipe',
   description: 'two anonymous pipes per stage process (fd 3 in, fd 4 out)',
-  connect({ codec, highWaterMark }) {
-    const link = pipeLink<FromChild, ToChild>({
-      codec: codecs[codec] as never,
-      highWaterMark,
-    });
+  connect({ highWaterMark }) {
+    const link = pipeLink({ highWaterMark });
     // spawnOptions puts the child's ends after the three standard descriptors.
     const options = link.spawnOptions({ stdio: ['ignore', 'pipe', 'pipe'] });
     const inherit = (options.stdio as unknown[]).slice(3) as number[];
@@ -124,17 +122,16 @@ export const pipeStageLink: StageLinkFactory = {
 export const unixStageLink: StageLinkFactory = {
   scheme: 'unix',
   description: 'a Unix stream socket per stage process, in the abstract namespace',
-  connect({ codec, highWaterMark, label }) {
+  connect({ highWaterMark, label }) {
     const name = `rxipc-${process.pid}-${label.replace(/[^\w.-]/g, '_')}-${randomUUID().slice(0, 8)}`;
     const uri = `unix:@${name}`;
     let childPid: number | undefined;
-    let settle: { resolve(c: Channel<FromChild, ToChild>): void; reject(e: unknown): void };
-    const channel = new Promise<Channel<FromChild, ToChild>>((resolve, reject) => {
+    let settle: { resolve(c: Channel<Uint8Array>): void; reject(e: unknown): void };
+    const channel = new Promise<Channel<Uint8Array>>((resolve, reject) => {
       settle = { resolve, reject };
     });
     // Bound now (synchronously, for Unix sockets), so the child finds it when it starts.
-    let listening: Subscription | undefined = listen<FromChild, ToChild>(uri, {
-      codec: codecs[codec] as never,
+    let listening: Subscription | undefined = listen(uri, {
       highWaterMark,
       accept: (peer) => childPid !== undefined && peer.pid === childPid,
     }).subscribe({
@@ -170,17 +167,19 @@ export const unixStageLink: StageLinkFactory = {
 export const shmStageLink: StageLinkFactory = {
   scheme: 'shm',
   description: 'a shared-memory ring per stage process (for large messages)',
-  connect({ codec, highWaterMark, label, options }) {
+  connect({ highWaterMark, label, options }) {
     const name = `/rxipc-${process.pid}-${label.replace(/[^\w.-]/g, '_')}-${randomUUID().slice(0, 8)}`;
     const query = new URLSearchParams(options);
     query.set('create', 'auto');
     const uri = `shm:${name}?${query.toString()}`;
-    const channel = open<FromChild, ToChild>(uri, { codec: codecs[codec] as never, highWaterMark });
+    const channel = open(uri, { highWaterMark });
     return {
       childUri: uri,
       inherit: [],
       afterSpawn() {},
       channel: Promise.resolve(channel),
+      // A batch must fit one slot of the ring.
+      maxBatchBytes: Math.max(1, Number(query.get('slotSize') ?? 65536) - 64),
       dispose: () => channel.close(),
     };
   },

@@ -64,6 +64,8 @@ export interface StageOptions {
   readonly output?: 'forward' | 'capture';
   /** The children's environment. Default: this process's. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Extra `node` options for the children (`['--max-old-space-size=512']`, `['--cpu-prof']`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** A stage, as {@link stage} returns it: the module and the resolved options. */
@@ -81,6 +83,7 @@ export interface Stage<I = unknown, O = unknown> {
   readonly config: unknown;
   readonly output: 'forward' | 'capture';
   readonly env: NodeJS.ProcessEnv | undefined;
+  readonly nodeArgs: readonly string[];
   /** Phantom member: the stage's input and output types. */
   readonly __types?: (input: I) => O;
 }
@@ -181,5 +184,6 @@ export function stage<D = StageDefinition>(
     config: options.config,
     output,
     env: options.env,
+    nodeArgs: [...(options.nodeArgs ?? [])],
   };
 }

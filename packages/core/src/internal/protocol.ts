@@ -1,7 +1,7 @@
 /**
- * The frames a pipeline's parent and a stage process exchange over their channel, each one
- * message through the stage's codec (v8 or json). Arrays, not objects: smaller and faster to
- * encode.
+ * The frames a pipeline's parent and a stage process exchange over their channel, encoded with
+ * the stage's codec (v8 or json); the frames of one turn of the event loop travel together as
+ * `[BATCH, frames]` (see `frame-writer.ts`). Arrays, not objects: smaller and faster to encode.
  *
  * parent → child: `[DATA, seq, value]`; end of input is the channel's end of stream.
  * child → parent: `[HELLO, hello]` first; then `[OUT, seq, value]` (an output of input `seq`;
@@ -19,6 +19,7 @@ export const FAIL = 3;
 export const HELLO = 4;
 export const LAST = 5;
 export const END = 6;
+export const BATCH = 7;
 
 /** What a stage process says first. */
 export interface Hello {
@@ -60,6 +61,10 @@ export interface StageLaunch {
   readonly parentPid: number;
   /** Messages the child may have waiting for the kernel before it stops reading input. */
   readonly highWaterMark: number;
+  /** The most messages the parent has in flight to this child (the stage's `window`). */
+  readonly window: number;
+  /** The largest batch of frames, once encoded, in bytes. */
+  readonly batchBytes: number;
   readonly config: unknown;
 }
 
