@@ -46,8 +46,13 @@ const BATCH_BYTES = 64 * 1024;
 const BATCH_MESSAGES = 2048;
 /** A message this large is copied on its own, into a buffer of its own. */
 export const COPY_ALONE = 32 * 1024;
-/** How full (or, for a waiting writer, how empty) the ring gets before a sleeper is woken at once. */
-const WAKE_FRACTION = 1 / 2;
+/**
+ * How full the ring gets before a sleeping reader is woken at once (a reader that sleeps
+ * while the ring fills is time lost when the reader is the slower side)...
+ */
+const READER_WAKE_FRACTION = 1 / 8;
+/** ...and how empty before a writer waiting for room is (the writer then refills in bulk). */
+const WRITER_WAKE_FRACTION = 1 / 2;
 
 /**
  * Opens (creating or joining) the ring segment and returns its transport. Synchronous.
@@ -522,7 +527,7 @@ class ShmRingTransport implements MessageTransport {
   // ---- both ------------------------------------------------------------------------------
 
   /**
-   * Wakes a sleeping reader, at once when the ring is at least WAKE_FRACTION full, else once
+   * Wakes a sleeping reader, at once when the ring is at least READER_WAKE_FRACTION full, else once
    * this turn of the event loop is over (setImmediate). Waking for every small publication
    * makes two processes that share a CPU trade it back and forth each time, at a few
    * microseconds per switch; deferring lets a producer that is still running fill a good part
@@ -530,7 +535,7 @@ class ShmRingTransport implements MessageTransport {
    */
   private wakeReader(urgent = false): void {
     if (Atomics.load(this.i32, this.outReaderSleeping) === 0) return;
-    if (urgent || this.capacity - this.free >= this.capacity * WAKE_FRACTION) {
+    if (urgent || this.capacity - this.free >= this.capacity * READER_WAKE_FRACTION) {
       this.wakeReaderNow();
     } else if (!this.readerWakeScheduled) {
       this.readerWakeScheduled = true;
@@ -554,7 +559,7 @@ class ShmRingTransport implements MessageTransport {
     if (Atomics.load(this.i32, this.inWriterSleeping) === 0) return;
     let used = Atomics.load(this.i32, this.inHead) - this.tail;
     if (used < 0) used += this.twoCapacity;
-    if (urgent || this.capacity - used >= this.capacity * WAKE_FRACTION) {
+    if (urgent || this.capacity - used >= this.capacity * WRITER_WAKE_FRACTION) {
       this.wakeWriterNow();
     } else if (!this.writerWakeScheduled) {
       this.writerWakeScheduled = true;
