@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { boundedMergeMap } from '@rxipc/adapters';
-import { firstValueFrom, lastValueFrom, map, take, timer, toArray } from 'rxjs';
+import {
+  concat,
+  firstValueFrom,
+  lastValueFrom,
+  map,
+  mergeMap,
+  of,
+  take,
+  throwError,
+  timer,
+  toArray,
+} from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { pipeline, StageError, stage, type CrashEvent } from '../src/index.js';
@@ -145,6 +156,31 @@ describe('pipeline', () => {
     expect(error.message).toMatch(/^stage work \(pid \d+\) failed: work cannot take 5/);
     expect((error.cause as Error).message).toBe('work cannot take 5');
     expect(log.events.filter((e) => e.type === 'spawn')).toHaveLength(1);
+  });
+
+  it('fails without restarting when the stage module cannot be loaded', async () => {
+    const missing = stage(new URL('./fixtures/stages/no-such-stage.ts', import.meta.url), {
+      restart: { max: 3 },
+      output: 'capture',
+    });
+    const error = await lastValueFrom(log.watch(pipeline(range(3), missing))).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ERR_RXIPC_STAGE_FAILED', stage: 'no-such-stage' });
+    expect((error as Error).message).toMatch(/failed: Cannot find module/);
+    expect(log.events.filter((e) => e.type === 'spawn')).toHaveLength(1);
+  });
+
+  it("passes the source's error on and stops the stage's processes", async () => {
+    const broken = concat(
+      of(1, 2, 3),
+      timer(300).pipe(mergeMap(() => throwError(() => new Error('the source broke')))),
+    );
+    const error = await lastValueFrom(log.watch(pipeline(broken, work({ replicas: 2 })))).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ message: 'the source broke' });
+    await waitFor(() => log.running().length === 0, 5000, 'the replicas to stop');
   });
 
   it('refuses to order a stream stage across replicas', async () => {
