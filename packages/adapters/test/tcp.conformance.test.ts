@@ -1,12 +1,13 @@
 import { firstValueFrom, take } from 'rxjs';
-import { afterEach, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 
 import { type Connection, listen, open, type OpenOptions } from '../src/index.js';
 import { CHANNEL_ENV } from '../src/pipe/pipe-link.js';
 import { conformanceCases, type ConformanceTarget } from '../src/testkit/index.js';
 import { killChildren, spawnTracked } from './socket-support.js';
 
-afterEach(killChildren);
+// Each case kills its own children; this catches any a failure left.
+afterAll(killChildren);
 
 const MAX = 1024 * 1024;
 
@@ -45,5 +46,8 @@ const tcp: ConformanceTarget = {
 };
 
 describe('tcp conformance', () => {
-  for (const c of conformanceCases(tcp)) it(c.name, c.run, c.timeoutMs);
+  for (const c of conformanceCases(tcp)) {
+    // The cross-process cases mostly wait on their children: run them side by side.
+    (c.crossProcess === true ? it.concurrent : it)(c.name, c.run, c.timeoutMs);
+  }
 });

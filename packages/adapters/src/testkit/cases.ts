@@ -45,6 +45,12 @@ export interface ConformanceCase {
   readonly name: string;
   readonly run: () => Promise<void>;
   readonly timeoutMs: number;
+  /**
+   * The case drives a child process and mostly waits for it. Such cases (listed last) may run
+   * at the same time as each other (`it.concurrent`), which halves their wall time; they
+   * kill their own children when they end.
+   */
+  readonly crossProcess?: boolean;
 }
 
 const PEER = new URL(import.meta.url.endsWith('.ts') ? './peer.ts' : './peer.js', import.meta.url);
@@ -222,6 +228,7 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
     cases.push(
       {
         name: 'a slow consumer in another process keeps both processes bounded, nothing lost',
+        crossProcess: true,
         timeoutMs: 60_000,
         run: async () => {
           const total = 2000;
@@ -265,6 +272,7 @@ export function conformanceCases(target: ConformanceTarget): ConformanceCase[] {
       },
       {
         name: 'a fast producer in another process waits for a slow consumer here',
+        crossProcess: true,
         timeoutMs: 60_000,
         run: async () => {
           const total = 2000;
