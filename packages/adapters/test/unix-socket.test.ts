@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { native } from '@rxipc/native';
 
 import { type Connection, listen, open, type Peer, unixSocket, utf8Codec } from '../src/index.js';
+import { countOpenFds } from '../src/testkit/index.js';
 import {
   finished,
   killChildren,
@@ -128,6 +129,23 @@ describe('unix sockets', () => {
       expect(server.connections).toHaveLength(0);
     } finally {
       await client.close();
+      await server.stop();
+    }
+  });
+
+  it('releases the descriptor of a connection closed without ever being used', async () => {
+    const where = fresh();
+    const server = serve(`unix:${where}`);
+    const client = open(`unix:${where}`);
+    try {
+      const before = countOpenFds();
+      client.subscribe().unsubscribe(); // connect
+      await until(() => server.connections.length === 1, 'a connection');
+      expect(countOpenFds()).toBe(before + 2); // the client's socket and the accepted one
+      await server.connections[0]!.close();
+      await client.close();
+      expect(countOpenFds()).toBe(before);
+    } finally {
       await server.stop();
     }
   });
