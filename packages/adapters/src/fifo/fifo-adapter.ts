@@ -8,6 +8,11 @@ import { FIFO_OPTIONS, type FifoEndpoint, parseFifoUri } from './uri.js';
  * (`?reopen=true` keeps listening for the next writer instead); writing waits, without
  * blocking, until some process opens the FIFO for reading. A FIFO the channel made is removed
  * when the channel closes; one it found is left alone.
+ *
+ * @example
+ * ```ts
+ * open('fifo:/tmp/jobs?framing=line&codec=utf8').subscribe(console.log); // echo hi > /tmp/jobs
+ * ```
  */
 export const fifoAdapter = defineAdapter<FifoEndpoint>({
   scheme: 'fifo',

@@ -17,6 +17,11 @@ import { parseTcpUri, TCP_OPTIONS, type TcpEndpoint } from './uri.js';
  * turns it off): rxipc already coalesces the messages of one tick into one write, so Nagle's
  * algorithm would only add latency. `tcp:?fd=3` uses an inherited connected socket. Peers are
  * reported by address (`host:port`); TCP has no credentials.
+ *
+ * @example
+ * ```ts
+ * listen('tcp://127.0.0.1:7000?framing=line').subscribe((peer) => peer.subscribe(peer));
+ * ```
  */
 export const tcpAdapter: StreamAdapter<TcpEndpoint> = defineAdapter<TcpEndpoint>({
   scheme: 'tcp',

@@ -15,6 +15,11 @@ import { parseUnixUri, unixOptions, type UnixSocketEndpoint } from './uri.js';
  * pid, uid and gid. Byte-stream framing applies. Descriptors travel with frames
  * (`withFds`/`takeFds`; receiving needs `?maxFds=N`). `unix:?fd=3` uses an inherited,
  * connected socket.
+ *
+ * @example
+ * ```ts
+ * open('unix:/run/app.sock?framing=line').subscribe((line) => console.log(line));
+ * ```
  */
 export const unixStreamAdapter: StreamAdapter<UnixSocketEndpoint> =
   defineAdapter<UnixSocketEndpoint>({
@@ -31,6 +36,11 @@ export const unixStreamAdapter: StreamAdapter<UnixSocketEndpoint> =
  * `unix-seqpacket:/path`: a Unix seqpacket socket, connection-oriented like a stream and
  * keeping message boundaries like a datagram: one kernel message per channel message, no
  * framing. An empty message cannot be sent (it would read as end of stream).
+ *
+ * @example
+ * ```ts
+ * listen('unix-seqpacket:/run/jobs.sock').subscribe((peer) => peer.subscribe(console.log));
+ * ```
  */
 export const unixSeqpacketAdapter: MessageAdapter<UnixSocketEndpoint> =
   defineAdapter<UnixSocketEndpoint>({
@@ -49,6 +59,11 @@ export const unixSeqpacketAdapter: MessageAdapter<UnixSocketEndpoint> =
  * connection per sending address. There is no end of stream unless `?eof=empty` (an empty
  * datagram then ends it, and `complete()` sends one). A datagram larger than the socket can
  * carry is an error naming the limit.
+ *
+ * @example
+ * ```ts
+ * open('unix-dgram:/run/log.sock').next(new TextEncoder().encode('a datagram'));
+ * ```
  */
 export const unixDgramAdapter: MessageAdapter<UnixSocketEndpoint> =
   defineAdapter<UnixSocketEndpoint>({
