@@ -117,6 +117,7 @@ class ShmRingTransport implements MessageTransport {
   private readSleeping = false;
   private writeSleeping = false;
   private readFireScheduled = false;
+  private spinScheduled = false;
   private readerWakeScheduled = false;
   private writerWakeScheduled = false;
   private writeFireScheduled = false;
@@ -326,16 +327,34 @@ class ShmRingTransport implements MessageTransport {
     }
   }
 
-  /** The reader side of the sleeping protocol (layout.ts). */
+  /** The reader side of the sleeping protocol (layout.ts), after an optional spin. */
   private prepareReadSleep(): void {
-    if (this.readSleeping || this.closed) return;
-    const spin = this.options.spinMicros;
-    if (spin > 0) {
-      const until = performance.now() + spin / 1000;
-      do {
-        if (this.readable()) return this.fireReadableSoon();
-      } while (performance.now() < until);
+    if (this.readSleeping || this.closed || this.spinScheduled) return;
+    if (this.options.spinMicros > 0) {
+      // On a microtask, so that what the subscriber just sent (a reply, flushed on an earlier
+      // microtask) goes out before this process spins.
+      this.spinScheduled = true;
+      queueMicrotask(this.spinThenSleep);
+      return;
     }
+    this.sleep();
+  }
+
+  private readonly spinThenSleep = (): void => {
+    this.spinScheduled = false;
+    if (this.readSleeping || this.closed || this.onReadable === null) return;
+    // Wake-ups deferred to the end of this loop turn cannot wait for a spin that blocks it:
+    // the peer may be asleep until then, and its answer is what this spin waits for.
+    if (this.readerWakeScheduled) this.wakeReaderNow();
+    if (this.writerWakeScheduled) this.wakeWriterNow();
+    const until = performance.now() + this.options.spinMicros / 1000;
+    do {
+      if (this.readable()) return this.fireReadableSoon();
+    } while (performance.now() < until);
+    this.sleep();
+  };
+
+  private sleep(): void {
     Atomics.store(this.i32, this.inReaderSleeping, 1);
     if (this.readable()) {
       Atomics.store(this.i32, this.inReaderSleeping, 0);

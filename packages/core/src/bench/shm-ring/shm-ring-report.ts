@@ -7,7 +7,8 @@
  *   whose producer batches frames into ~64 KiB writes (the fastest plain Node baseline; the
  *   consumer parses frames by hand, without RxJS) and to the C ring;
  * - 1 MiB messages, copied in and out, next to the C ring (and the ring's zero-copy mode);
- * - round-trip latency of 64-byte messages, p50 and p99, next to the C ring's futex ping-pong.
+ * - round-trip latency of 64-byte messages, p50 and p99, next to the C ring's futex ping-pong
+ *   (and with the ring's `spinMicros=50`, which polls before sleeping).
  *
  * Run it with `node packages/core/dist/bench/shm-ring/shm-ring-report.js` (after `pnpm build`).
  */
@@ -233,16 +234,16 @@ export async function runShmRingReport(options: ShmRingReportOptions = {}): Prom
   const latency: LatencyRow[] = [];
   for (const placement of placements) {
     const contenders = [
-      {
-        name: 'rxipc shm-ring',
+      ...['', '&spinMicros=50'].map((extra) => ({
+        name: extra === '' ? 'rxipc shm-ring' : 'rxipc shm-ring spin 50 us',
         setup(name: string) {
-          const uri = `shm:${name}?${geometry}`;
+          const uri = `shm:${name}?${geometry}${extra}`;
           return {
             pong: ownPeer('rx-pong', [uri]),
             ping: ownPeer('rx-ping', [uri, String(roundTrips), '64']),
           };
         },
-      },
+      })),
       {
         name: 'C shm-ring',
         setup(name: string) {
