@@ -5,6 +5,8 @@ import { linkSync } from 'node:fs';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { native } from '@rxipc/native';
+
 import { forgetNamedObject, open, posixShm, shmRing, type Channel } from '../src/index.js';
 import { existingShm, removeShm, shmName, tsFixtureArgs } from './shm-support.js';
 
@@ -138,6 +140,38 @@ describe('shm ring', () => {
     await received;
     clearInterval(timer);
     expect(turns.size).toBe(1);
+  });
+
+  it('wakes a sleeping reader once per burst of messages, not once per message', async () => {
+    const name = shmName();
+    let wakes = 0;
+    const counting = new Proxy(native, {
+      get(target, key, receiver) {
+        if (key === 'futexWake') {
+          return (...args: Parameters<typeof native.futexWake>) => {
+            wakes++;
+            return target.futexWake(...args);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const writer = shmRing(`shm:${name}`, { binding: counting });
+    const reader = ring(`shm:${name}`);
+    channels.add(writer);
+    let received = 0;
+    let burstDone: () => void = () => {};
+    reader.subscribe(() => {
+      received++;
+      // A second burst, sent from the subscriber: it goes out once this delivery is over.
+      if (received === 1000) for (let i = 0; i < 1000; i++) writer.next(bytes(2));
+      if (received === 2000) burstDone();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the reader is asleep
+    const done = new Promise<void>((resolve) => (burstDone = resolve));
+    for (let i = 0; i < 1000; i++) writer.next(bytes(1));
+    await done;
+    expect(wakes).toBeLessThanOrEqual(2);
   });
 
   it('ends the reader after complete(), once everything sent is delivered', async () => {
