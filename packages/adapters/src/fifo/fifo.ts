@@ -18,7 +18,9 @@ export interface FifoConfig<In = Uint8Array, Out = In> extends OpenOptions<In, O
   readonly mode?: number;
   /**
    * Keep reading when the last writer closes, for the next one (a daemon), instead of
-   * completing. Default: `false`.
+   * completing. Default: `false`. The writers' bytes then form one stream: a writer that dies
+   * in the middle of a frame leaves a partial frame that the next writer's bytes continue, so
+   * writers should write whole frames at once (as `echo` writes whole lines).
    */
   readonly reopen?: boolean;
 }
