@@ -43,5 +43,5 @@ describe('example: priority job queue', () => {
     } finally {
       for (const pid of processesWithEnv('RXIPC_EXAMPLE_MARK', mark)) process.kill(pid, 'SIGKILL');
     }
-  });
+  }, 90_000);
 });

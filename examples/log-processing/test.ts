@@ -97,5 +97,5 @@ describe('example: log processing', () => {
       for (const pid of processesWithEnv('RXIPC_EXAMPLE_MARK', mark)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 });

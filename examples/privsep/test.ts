@@ -48,5 +48,5 @@ describe('example: privilege separation', () => {
     } finally {
       for (const pid of processesWithEnv('RXIPC_EXAMPLE_MARK', mark)) process.kill(pid, 'SIGKILL');
     }
-  });
+  }, 90_000);
 });

@@ -68,5 +68,5 @@ describe('example: a pipeline split across hosts over TCP', () => {
         'no survivor',
       );
     }
-  });
+  }, 90_000);
 });

@@ -49,7 +49,8 @@ function orphan(kind: string, name: string): void {
   expect(result.signal).toBe('SIGKILL');
 }
 
-describe('the janitor and rxipc ls / clean', () => {
+// Processes start slowly on a loaded machine (tsx compiles each one's sources).
+describe('the janitor and rxipc ls / clean', { timeout: 60_000 }, () => {
   it("never removes a live process's object, and lists it as alive", async () => {
     const fifo = path.join(dir, 'live.fifo');
     native.mkfifo(fifo, 0o600);

@@ -30,7 +30,8 @@ function rxipc(
   });
 }
 
-describe('a parent killed with SIGKILL', () => {
+// Processes start slowly on a loaded machine (tsx compiles each one's sources).
+describe('a parent killed with SIGKILL', { timeout: 60_000 }, () => {
   it('leaves no child process, and rxipc clean then leaves no named object', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rxipc-parent-death-'));
     const mark = randomUUID();

@@ -36,7 +36,8 @@ const work = (options: Parameters<typeof stage>[1] = {}) =>
     ...options,
   });
 
-describe('pipeline', () => {
+// Processes start slowly on a loaded machine (tsx compiles each one's sources).
+describe('pipeline', { timeout: 60_000 }, () => {
   it('runs a per-message stage in replicas and keeps the input order', async () => {
     const p = log.watch(
       pipeline(range(2000), work({ replicas: 3, window: 32, config: { delayMs: 'random' } })),

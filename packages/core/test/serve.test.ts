@@ -60,7 +60,8 @@ async function startServer(uri: string): Promise<ChildProcess> {
   return child;
 }
 
-describe('serve and connect', () => {
+// Processes start slowly on a loaded machine (tsx compiles each one's sources).
+describe('serve and connect', { timeout: 60_000 }, () => {
   it('joins two unrelated processes over a Unix socket, with completion both ways', async () => {
     const socket = path.join(dir, 'double.sock');
     const child = await startServer(`unix:${socket}`);
