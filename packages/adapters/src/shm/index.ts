@@ -1,4 +1,4 @@
-export { MappedSegment, type ShmSegment } from './segment.js';
+export type { ShmSegment } from './segment.js';
 export { posixShm, type PosixShmOptions, type PosixShmSegment } from './posix-shm.js';
 export { sysvShm, type SysvShmOptions, type SysvShmSegment } from './sysv-shm.js';
 export {
