@@ -3,7 +3,15 @@
  */
 import './builtins.js';
 
-export { defineAdapter, type Adapter, type MessageAdapter, type StreamAdapter } from './adapter.js';
+export {
+  defineAdapter,
+  type Adapter,
+  type ListenerEvents,
+  type MessageAdapter,
+  type Peer,
+  type StreamAdapter,
+  type TransportListener,
+} from './adapter.js';
 export type { Channel, ChannelOptions, ChannelStats, OverflowPolicy } from './channel/channel.js';
 export { framedTransport } from './channel/framed-transport.js';
 export { transportChannel } from './channel/transport-channel.js';
@@ -12,6 +20,7 @@ export * from './codecs/index.js';
 export * from './errors.js';
 export { fdAdapter, type FdEndpoint } from './fd/fd-adapter.js';
 export * from './file-lock/index.js';
+export * from './fifo/index.js';
 export { fdTransport, type FdTransportOptions } from './fd/fd-transport.js';
 export { boundedMergeMap, type BoundedMergeMapOptions } from './flow/bounded-merge-map.js';
 export { toAsyncIterator } from './flow/to-async-iterator.js';
@@ -19,6 +28,7 @@ export { currentValve, subscribeWithValve, ValveController, type Valve } from '.
 export { writeAll, type WriteAllOptions } from './flow/write-all.js';
 export * from './framing/index.js';
 export { open, registerAdapter, registeredAdapters, type OpenOptions } from './open.js';
+export { listen, type Connection, type ListenOptions } from './listen.js';
 export { parentChannel } from './pipe/parent-channel.js';
 export { pipeAdapter } from './pipe/pipe-adapter.js';
 export * from './permit/index.js';
@@ -63,3 +73,5 @@ export * from './shm/index.js';
 export * from './shm-ring/index.js';
 export * from './sysv-mq/index.js';
 export * from './sysv-sem/index.js';
+export * from './tcp/index.js';
+export * from './unix-socket/index.js';
