@@ -33,25 +33,34 @@ export function entries(dir: string): string[] {
   }
 }
 
-/** Spawns a child that {@link killChildren} kills (for `afterEach`). */
-export function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-/** `spawn`, tracked. */
+/**
+ * `spawn`, in a process group of its own, tracked so that {@link killChildren} kills the
+ * whole group: `sh -c 'printf ... | socat ...'` leaves socat running if only the shell dies.
+ */
 export function spawnTracked(
   command: string,
   args: readonly string[],
   options: SpawnOptions = {},
 ): ChildProcess {
-  return track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options }));
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
+    detached: true,
+  });
+  children.add(child);
+  // The group outlives its leader (socat's forked children): it is killed even after exit.
+  return child;
 }
 
-/** Kills every tracked child still running. */
+/** Kills the process group of every child spawned by {@link spawnTracked} (for `afterEach`). */
 export function killChildren(): void {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the whole group is gone already
+    }
+  }
   children.clear();
 }
 

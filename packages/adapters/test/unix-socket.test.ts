@@ -5,7 +5,15 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { native } from '@rxipc/native';
 
-import { type Connection, listen, open, type Peer, unixSocket, utf8Codec } from '../src/index.js';
+import {
+  type Connection,
+  listen,
+  type ListenOptions,
+  open,
+  type Peer,
+  unixSocket,
+  utf8Codec,
+} from '../src/index.js';
 import { countOpenFds } from '../src/testkit/index.js';
 import {
   finished,
@@ -27,7 +35,7 @@ const text = (message: Uint8Array): string => Buffer.from(message).toString();
 const bytes = (value: string): Uint8Array => new TextEncoder().encode(value);
 
 /** Subscribes to `listen(uri)` and collects what it emits; `stop()` unsubscribes. */
-function serve(uri: string, options: Parameters<typeof listen>[1] = {}) {
+function serve(uri: string, options: ListenOptions = {}) {
   const connections: Connection[] = [];
   const refused: Peer[] = [];
   const errors: unknown[] = [];

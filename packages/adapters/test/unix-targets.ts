@@ -6,7 +6,14 @@ import { firstValueFrom, take } from 'rxjs';
 
 import { native, type SocketType } from '@rxipc/native';
 
-import { type Connection, listen, open, type OpenOptions, unixSocket } from '../src/index.js';
+import {
+  type Channel,
+  type Connection,
+  listen,
+  open,
+  type OpenOptions,
+  unixSocket,
+} from '../src/index.js';
 import { CHANNEL_ENV } from '../src/pipe/pipe-link.js';
 import type { ConformanceTarget } from '../src/testkit/index.js';
 import { entries, spawnTracked, tempDir } from './socket-support.js';
@@ -22,7 +29,7 @@ let n = 0;
 async function connectedPair(
   scheme: string,
   options: OpenOptions,
-): Promise<{ client: ReturnType<typeof open>; server: Connection }> {
+): Promise<{ client: Channel; server: Connection }> {
   const uri = `${scheme}:${dir}/s-${++n}.sock`;
   // take(1): the listener stops (and removes its socket file) once the client is accepted.
   const accepted = firstValueFrom(listen(uri, options).pipe(take(1)));

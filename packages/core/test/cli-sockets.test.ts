@@ -14,9 +14,17 @@ const FD_PEER = fileURLToPath(new URL('../../adapters/test/fixtures/fd-peer.c', 
 const dir = mkdtempSync(path.join(tmpdir(), 'rxipc-cli-sockets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Each shell line runs in a process group of its own, killed whole after each test: killing
+// only the shell would leave its socat or cat running.
 const running = new Set<ChildProcess>();
 afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
   running.clear();
 });
 
@@ -30,16 +38,14 @@ interface Run {
 function start(line: string): Run {
   const child = spawn('/bin/sh', ['-c', line.replaceAll('rxipc ', `${NODE} `)], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   running.add(child);
   const out = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out.stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out.stderr += chunk));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => {
-      running.delete(child);
-      resolve({ code, ...out });
-    }),
+    child.on('close', (code) => resolve({ code, ...out })),
   );
   return { child, out, done };
 }
