@@ -57,14 +57,16 @@ describe('example: a pipeline split across hosts over TCP', () => {
       // Host B's stage processes for that connection are gone; only host B itself is left.
       await waitFor(
         () => processesWithEnv('RXIPC_EXAMPLE_MARK', mark).every((pid) => pid === hostB!.pid),
-        5000,
+        // Shutdown allows a 2 s SIGTERM grace, and under a full parallel test run children
+        // start and stop slowly: a bound on correctness, not speed.
+        20_000,
         "host B's stage processes to end",
       );
     } finally {
       hostB?.kill('SIGKILL');
       await waitFor(
         () => processesWithEnv('RXIPC_EXAMPLE_MARK', mark).length === 0,
-        5000,
+        20_000,
         'no survivor',
       );
     }
