@@ -22,7 +22,8 @@
 // a wake-up even when it timed out. Timing out and re-waiting inside would lose a signal that
 // lands at the timeout (glibc's __condvar_cancel_waiting hands the consumed signal on to other
 // waiters, not to our next wait); POSIX allows spurious wake-ups and callers re-check their
-// predicate anyway.
+// predicate anyway. Cancelling or closing ends a condition wait at once with a broadcast
+// (MutexWaiter::InterruptCall).
 #include <pthread.h>
 #include <time.h>
 
@@ -142,6 +143,18 @@ class MutexWaiter final : public LockWaiter {
     }
 
     bool ReleasesOnThread() const override { return true; }
+
+    // Main thread (cancel, close). No signal ends pthread_cond_wait, but a broadcast does, so
+    // cancelling or closing does not sit out the wait's timeout (close joins the thread on the
+    // event loop). Others waiting on the condition get a spurious wake-up, which POSIX allows
+    // and every caller re-checks for. cond_ is set only while the condition's memory is
+    // attached (its close closes this waiter first), so cond_target_ is mapped here. What
+    // remains: the woken thread re-takes the mutex, which waits while another process holds it.
+    void InterruptCall() override {
+        if (cond_ != nullptr && state() == State::kCondWaiting) {
+            pthread_cond_broadcast(cond_target_);
+        }
+    }
 
     // The condition's memory is used only while waiting on it; after that, closing the
     // condition must not close this waiter (which would leave the mutex owner-died).

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { native } from '../../src/index.js';
+import { native, type WaiterHandle } from '../../src/index.js';
 import {
   cleanupLockResources,
   LOCK_KINDS,
@@ -127,6 +127,51 @@ describe('a robust mutex waiter blocked in its timed lock', () => {
     await sleep(30);
     const started = performance.now();
     native.waiterClose(waiter);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(native.waiterCount()).toBe(before);
+  });
+});
+
+describe('a robust mutex waiter in a long condition wait', () => {
+  /** A mutex and a condition in one memfd mapping, and a waiter that holds the mutex. */
+  async function condWaiting() {
+    const fd = native.memfdCreate('rxipc-cond-hazard');
+    native.shmTruncate(fd, 4096);
+    const mapping = native.shmMap(fd);
+    const mutex = native.robustMutexInit(mapping, 0);
+    const cond = native.condInit(mapping, 256);
+    onCleanup(() => {
+      native.condClose(cond);
+      native.robustMutexClose(mutex);
+      native.shmUnmap(mapping);
+      native.fdClose(fd);
+    });
+    const reports: string[] = [];
+    const waiter: WaiterHandle = native.robustMutexWaiter(mutex, (error) =>
+      reports.push(error !== null ? error.code : native.lockWaiterState(waiter).result),
+    );
+    onCleanup(() => native.waiterClose(waiter));
+    await until(() => reports.length === 1, 2000);
+    expect(reports[0]).toBe('acquired');
+    // Ten seconds: longer than any bound below, so only an interruption can end it in time.
+    native.robustMutexCondWait(waiter, cond, { timeoutMs: 10_000 });
+    await sleep(30);
+    return { cond, waiter, reports };
+  }
+
+  it('reports within 200 ms of lockWaiterCancel instead of sitting out the timeout', async () => {
+    const { waiter, reports } = await condWaiting();
+    const started = performance.now();
+    native.lockWaiterCancel(waiter);
+    await until(() => reports.length === 2, 2000);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it('closes within 100 ms when its condition is closed, its thread gone', async () => {
+    const before = native.waiterCount();
+    const { cond } = await condWaiting();
+    const started = performance.now();
+    native.condClose(cond);
     expect(performance.now() - started).toBeLessThan(100);
     expect(native.waiterCount()).toBe(before);
   });
