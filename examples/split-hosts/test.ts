@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +24,15 @@ function run(
         resolve({ stdout, stderr, code: error === null ? 0 : Number(error.code) }),
     ),
   );
+}
+
+/** A process's command line, for messages. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '(gone)';
+  }
 }
 
 describe('example: a pipeline split across hosts over TCP', () => {
@@ -55,13 +65,19 @@ describe('example: a pipeline split across hosts over TCP', () => {
       expect(there).toEqual({ ...here, where: uri });
       expect(here.primes).toBeGreaterThan(100);
       // Host B's stage processes for that connection are gone; only host B itself is left.
+      const survivors = () =>
+        processesWithEnv('RXIPC_EXAMPLE_MARK', mark)
+          .filter((pid) => pid !== hostB!.pid)
+          .map((pid) => `${pid}: ${commandLine(pid)}`);
       await waitFor(
-        () => processesWithEnv('RXIPC_EXAMPLE_MARK', mark).every((pid) => pid === hostB!.pid),
+        () => survivors().length === 0,
         // Shutdown allows a 2 s SIGTERM grace, and under a full parallel test run children
         // start and stop slowly: a bound on correctness, not speed.
         20_000,
         "host B's stage processes to end",
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; still running: ${survivors().join('; ')}`);
+      });
     } finally {
       hostB?.kill('SIGKILL');
       await waitFor(

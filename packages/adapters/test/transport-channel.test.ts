@@ -1,4 +1,16 @@
-import { firstValueFrom, from, lastValueFrom, map, Subject, take, toArray, delay, of } from 'rxjs';
+import {
+  delay,
+  finalize,
+  firstValueFrom,
+  from,
+  interval,
+  lastValueFrom,
+  map,
+  of,
+  Subject,
+  take,
+  toArray,
+} from 'rxjs';
 import { describe, expect, it } from 'vitest';
 
 import { END } from '../src/channel/transport.js';
@@ -202,6 +214,33 @@ describe('transportChannel', () => {
     const source = from(Array.from({ length: 100 }, (_, i) => msg(i)));
     await expect(writeAll(channel, source)).rejects.toMatchObject({ code: 'ERR_RXIPC_OVERFLOW' });
     await channel.close();
+  });
+
+  it('writeAll stops its source at the first failed send', async () => {
+    const transport = new FakeTransport();
+    let sent = 0;
+    transport.send = () => {
+      if (++sent > 3)
+        throw Object.assign(new Error('EPIPE: broken pipe, writev'), { code: 'EPIPE' });
+      return 1;
+    };
+    const channel = transportChannel(() => transport);
+    let unsubscribed = false;
+    const source = interval(1).pipe(
+      map((i) => msg(i % 256)),
+      finalize(() => (unsubscribed = true)),
+    );
+    await expect(writeAll(channel, source)).rejects.toMatchObject({ code: 'EPIPE' });
+    expect(unsubscribed).toBe(true);
+    let pulled = 0;
+    function* forever() {
+      for (;;) {
+        pulled++;
+        yield msg(1);
+      }
+    }
+    await expect(writeAll(channel, forever())).rejects.toMatchObject({ code: 'EPIPE' });
+    expect(pulled).toBeLessThan(10);
   });
 
   it('boundedMergeMap errors when a plain source overruns its buffer', async () => {

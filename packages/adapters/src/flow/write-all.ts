@@ -21,7 +21,9 @@ export interface WriteAllOptions {
  * Sends every message of `source` into `channel` and resolves when the kernel has accepted
  * the last one. Holds at most the channel's `highWaterMark` messages pending (twice that
  * for an `Observable` that ignores demand, then an `OverflowError`); an iterable or async
- * iterable is pulled only as fast as the kernel accepts.
+ * iterable is pulled only as fast as the kernel accepts. The first failed send (the peer
+ * left, the channel closed) rejects the promise and stops the source: an `Observable` is
+ * unsubscribed, an iterable no longer pulled.
  *
  * @example
  * ```ts
@@ -43,11 +45,14 @@ async function writeIterable<T>(
   source: Iterable<T> | AsyncIterable<T>,
 ): Promise<void> {
   let last: Promise<void> = Promise.resolve();
+  // The first failed send ends the loop (and so stops pulling the source).
+  let failure: { error: unknown } | undefined;
   for await (const message of source as AsyncIterable<T>) {
     if (channel.pending > 0) await channel.ready();
+    if (failure !== undefined) throw failure.error;
     last = channel.send(message);
-    // Surface a failure early without awaiting every send (that would cost one tick each).
-    last.catch(() => {});
+    // Noticed on the next turn without awaiting every send (that would cost one tick each).
+    last.catch((error: unknown) => (failure ??= { error }));
   }
   await last;
 }
@@ -82,7 +87,14 @@ function writeObservable<T>(
           return;
         }
         last = channel.send(message);
-        last.catch(() => {});
+        // A failed send (the peer is gone, the channel closed) ends the write: stop the source,
+        // so whatever produces it (processes, a pipeline) is released now, not when it ends.
+        last.catch((error: unknown) => {
+          if (failed) return;
+          failed = true;
+          reject(error);
+          upstream.subscription?.unsubscribe();
+        });
         if (valve.open && channel.pending >= channel.highWaterMark) {
           valve.close();
           void channel.ready().then(() => valve.reopen());
