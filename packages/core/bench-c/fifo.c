@@ -28,29 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_PROGRAM "fifo"
+#include "bench-common.h"
+
 #define READ_CHUNK (64 * 1024)
-
-static void die(const char *what) {
-    fprintf(stderr, "fifo: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *text, const char *name) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) {
-        fprintf(stderr, "fifo: %s must be a non-negative integer, got '%s'\n", name, text);
-        exit(2);
-    }
-    return value;
-}
 
 static int open_fifo(const char *path, int flags) {
     int fd;

@@ -25,16 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what) {
-    fprintf(stderr, "locks: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#define BENCH_PROGRAM "locks"
+#include "bench-common.h"
 
 static void ready(void) {
     printf("{\"event\":\"ready\"}\n");

@@ -28,29 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_PROGRAM "pipe"
+#include "bench-common.h"
+
 #define READ_CHUNK (64 * 1024)
-
-static void die(const char *what) {
-    fprintf(stderr, "pipe: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *text, const char *name) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) {
-        fprintf(stderr, "pipe: %s must be a non-negative integer, got '%s'\n", name, text);
-        exit(2);
-    }
-    return value;
-}
 
 /* Writes all of buf, retrying after EINTR and partial writes (a 64 KiB message does not fit
    a pipe at once; a blocking write(2) then returns after part of it only if interrupted). */

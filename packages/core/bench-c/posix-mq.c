@@ -25,27 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-static void die(const char *what) {
-    fprintf(stderr, "posix-mq: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *text, const char *name) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) {
-        fprintf(stderr, "posix-mq: %s must be a non-negative integer, got '%s'\n", name, text);
-        exit(2);
-    }
-    return value;
-}
+#define BENCH_PROGRAM "posix-mq"
+#include "bench-common.h"
 
 static int writer(const char *name, long count, long size) {
     mqd_t q = mq_open(name, O_WRONLY);

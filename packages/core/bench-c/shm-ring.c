@@ -34,6 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_PROGRAM "shm-ring"
+#include "bench-common.h"
+
 enum {
     H_MAGIC = 0, H_VERSION = 4, H_CAPACITY = 8, H_MAX_MESSAGE = 12, H_SLOTS = 16,
     H_DATA_OFFSET = 20, H_UNLINKED = 24, H_READY = 28,
@@ -48,28 +51,6 @@ enum {
 
 static uint8_t *base;
 static uint32_t capacity, max_message;
-
-static void die(const char *what) {
-    fprintf(stderr, "shm-ring: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *text, const char *name) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) {
-        fprintf(stderr, "shm-ring: %s must be a non-negative integer, got '%s'\n", name, text);
-        exit(2);
-    }
-    return value;
-}
 
 static uint32_t *word(size_t offset) { return (uint32_t *)(base + offset); }
 static uint32_t load(size_t offset) { return __atomic_load_n(word(offset), __ATOMIC_SEQ_CST); }

@@ -24,32 +24,13 @@
 #include <sys/msg.h>
 #include <time.h>
 
+#define BENCH_PROGRAM "sysv-mq"
+#include "bench-common.h"
+
 struct message {
     long mtype;
     char mtext[];
 };
-
-static void die(const char *what) {
-    fprintf(stderr, "sysv-mq: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *text, const char *name) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) {
-        fprintf(stderr, "sysv-mq: %s must be a non-negative integer, got '%s'\n", name, text);
-        exit(2);
-    }
-    return value;
-}
 
 static int writer(int id, long count, long size) {
     struct message *m = malloc(sizeof(struct message) + (size_t)size);

@@ -28,28 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what) {
-    fprintf(stderr, "unix-message: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *text, const char *name) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) {
-        fprintf(stderr, "unix-message: %s must be a non-negative integer, got '%s'\n", name,
-                text);
-        exit(2);
-    }
-    return value;
-}
+#define BENCH_PROGRAM "unix-message"
+#include "bench-common.h"
 
 static int writer(int fd, long count, long size) {
     uint8_t *buf = malloc((size_t)size > 0 ? (size_t)size : 1);

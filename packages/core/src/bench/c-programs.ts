@@ -3,7 +3,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, access, constants } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,21 +33,20 @@ export async function cCompiler(): Promise<{ command: string; version: string }>
 /**
  * Compiles `bench-c/<file>` with `cc -O2` into a cache (`node_modules/.cache/rxipc-bench`
  * in this package, or the system's temporary directory) and returns the executable's path.
- * The cache key is the source, the flags and the compiler's version: an unchanged program is
- * not rebuilt.
+ * The cache key is the source, the shared headers (`bench-c/*.h`), the flags and the
+ * compiler's version: an unchanged program is not rebuilt.
  */
 export async function compileC(
   file: string,
   compiler: { command: string; version: string },
 ): Promise<string> {
   const source = path.join(SOURCE_DIR, file);
-  const text = await readFile(source);
-  const key = createHash('sha256')
-    .update(text)
-    .update(FLAGS.join(' '))
-    .update(compiler.version)
-    .digest('hex')
-    .slice(0, 16);
+  const hash = createHash('sha256').update(await readFile(source));
+  // The shared headers are part of every program.
+  for (const header of (await readdir(SOURCE_DIR)).filter((f) => f.endsWith('.h')).sort()) {
+    hash.update(header).update(await readFile(path.join(SOURCE_DIR, header)));
+  }
+  const key = hash.update(FLAGS.join(' ')).update(compiler.version).digest('hex').slice(0, 16);
   const dir = await cacheDir();
   const output = path.join(dir, `${path.basename(file, '.c')}-${key}`);
   if (await exists(output)) return output;
