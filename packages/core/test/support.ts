@@ -29,6 +29,7 @@ export function processesWithEnv(name: string, value: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (isTranspilerService(entry)) continue;
       if (environ.split('\0').includes(marker) && isRunning(Number(entry))) {
         found.push(Number(entry));
       }
@@ -37,6 +38,20 @@ export function processesWithEnv(name: string, value: string): number[] {
     }
   }
   return found;
+}
+
+/**
+ * tsx's esbuild service (`esbuild --service`): a helper of the TypeScript loader the tests run
+ * under, started lazily by any tsx process and ended when its parent's pipe closes. It
+ * carries the environment marker but is not a process rxipc started, so it is not counted.
+ */
+function isTranspilerService(pid: string): boolean {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return argv0.endsWith('/esbuild');
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until `condition` holds, polling every 20 ms; rejects after `timeoutMs`. */
