@@ -106,6 +106,41 @@ describe('transportChannel', () => {
     }
   });
 
+  it('settles each send() for its own message when next() and drop-oldest move the queue', async () => {
+    const transport = new FakeTransport();
+    transport.capacity = 0;
+    const channel = transportChannel(() => transport, {
+      highWaterMark: 3,
+      overflow: 'drop-oldest',
+    });
+    const settled: string[] = [];
+    const track = (label: string, promise: Promise<void>): Promise<void> =>
+      promise.then(
+        () => void settled.push(`${label} ok`),
+        (error: { code?: string }) => void settled.push(`${label} ${error.code}`),
+      );
+    const sends = [track('s1', channel.send(msg(1)))];
+    channel.next(msg(2));
+    sends.push(track('s3', channel.send(msg(3))));
+    channel.next(msg(4)); // full: drops 2, the oldest not yet started
+    channel.next(msg(5)); // drops 3, whose send() is rejected
+    sends.push(track('s6', channel.send(msg(6)))); // waits for room
+    await flush();
+    expect(settled).toEqual(['s3 ERR_RXIPC_OVERFLOW']);
+    transport.capacity = 2;
+    transport.writable?.();
+    await flush();
+    expect(transport.accepted.map((m) => m[0])).toEqual([1, 4]);
+    expect(settled).toEqual(['s3 ERR_RXIPC_OVERFLOW', 's1 ok']);
+    transport.capacity = 10;
+    transport.writable?.();
+    await Promise.all(sends);
+    expect(transport.accepted.map((m) => m[0])).toEqual([1, 4, 5, 6]);
+    expect(settled).toEqual(['s3 ERR_RXIPC_OVERFLOW', 's1 ok', 's6 ok']);
+    expect(channel.stats).toMatchObject({ sent: 4, dropped: 2 });
+    await channel.close();
+  });
+
   it('rejects pending sends with ERR_RXIPC_CHANNEL_CLOSED on close', async () => {
     const transport = new FakeTransport();
     transport.capacity = 0;

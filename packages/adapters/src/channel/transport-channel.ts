@@ -23,6 +23,12 @@ interface Settler {
   reject(error: unknown): void;
 }
 
+/** A `send` waiting for its message to be accepted: `seq` numbers messages as queued. */
+interface PendingSettler {
+  seq: number;
+  readonly settler: Settler;
+}
+
 /**
  * Builds a {@link Channel} on a {@link MessageTransport}. The transport is opened by `open`
  * on first use (a subscription or a send), so nothing touches the kernel before it is needed.
@@ -30,6 +36,10 @@ interface Settler {
  * Buffers: the outbound queue holds at most `highWaterMark` messages from `next`; `send`
  * calls past that wait in a FIFO (each holds its own message until there is room). Inbound,
  * nothing is buffered: a message goes from the transport to the subscribers at once.
+ *
+ * The per-message path is kept short, because for the shared-memory ring it is most of the
+ * cost: readers are a copy-on-write array (and demand is one comparison unless a reader has a
+ * valve), and only `send` calls record a settler (`next` pushes the message and nothing else).
  */
 export function transportChannel<In = Uint8Array, Out = In>(
   open: () => MessageTransport,
@@ -47,8 +57,10 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private readonly skipUndecodable: boolean;
   private readonly batch: number;
 
-  // Inbound.
-  private readonly readers = new Set<Reader>();
+  // Inbound. Replaced, never mutated, so that delivering can iterate it while readers leave.
+  private readers: readonly Reader[] = [];
+  /** How many readers have a valve (when none has, demand is just "someone listens"). */
+  private valved = 0;
   private inboundEnd: { error?: unknown } | undefined;
   private pumping = false;
   private pumpAgain = false;
@@ -57,8 +69,12 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
 
   // Outbound.
   private queue: Uint8Array[] = [];
-  private settlers: (Settler | undefined)[] = [];
   private head = 0;
+  /** Messages accepted by the transport so far: the `seq` of the queue's head. */
+  private acceptedSeq = 0;
+  /** The settlers of `send` calls whose messages are queued, in queue order. */
+  private settlers: PendingSettler[] = [];
+  private settlersHead = 0;
   private readonly waitingSends: { message: Uint8Array; settler: Settler }[] = [];
   private readonly readyWaiters: (() => void)[] = [];
   private flushScheduled = false;
@@ -111,26 +127,39 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     const reader: Reader = { subscriber, valve: currentValve(), stopListening: () => {} };
     if (reader.valve !== undefined)
       reader.stopListening = reader.valve.onOpen(() => this.schedulePump());
-    this.readers.add(reader);
+    this.addReader(reader);
     try {
       this.ensureOpen();
     } catch (error) {
-      this.readers.delete(reader);
-      reader.stopListening();
+      this.removeReader(reader);
       subscriber.error(error);
       return () => {};
     }
     this.schedulePump();
     return () => {
-      reader.stopListening();
-      this.readers.delete(reader);
-      if (this.readers.size === 0) this.setWatchReadable(false);
+      this.removeReader(reader);
+      if (this.readers.length === 0) this.setWatchReadable(false);
     };
   }
 
+  private addReader(reader: Reader): void {
+    this.readers = [...this.readers, reader];
+    if (reader.valve !== undefined) this.valved++;
+  }
+
+  private removeReader(reader: Reader): void {
+    const index = this.readers.indexOf(reader);
+    if (index < 0) return;
+    reader.stopListening();
+    this.readers = this.readers.filter((other) => other !== reader);
+    if (reader.valve !== undefined) this.valved--;
+  }
+
   private hasDemand(): boolean {
-    if (this.readers.size === 0) return false;
-    for (const reader of this.readers)
+    const readers = this.readers;
+    if (readers.length === 0) return false;
+    if (this.valved === 0) return true;
+    for (const reader of readers)
       if (reader.valve !== undefined && !reader.valve.open) return false;
     return true;
   }
@@ -209,7 +238,9 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
       }
       value = decoded.right;
     }
-    for (const reader of this.readers) reader.subscriber.next(value);
+    const readers = this.readers;
+    if (readers.length === 1) readers[0]!.subscriber.next(value);
+    else for (const reader of readers) reader.subscriber.next(value);
   }
 
   private setWatchReadable(on: boolean): void {
@@ -222,8 +253,9 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     if (this.inboundEnd !== undefined) return;
     this.inboundEnd = end;
     this.setWatchReadable(false);
-    const readers = [...this.readers];
-    this.readers.clear();
+    const readers = this.readers;
+    this.readers = [];
+    this.valved = 0;
     for (const reader of readers) {
       reader.stopListening();
       this.deliverEnd(reader.subscriber, end);
@@ -265,7 +297,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
           return;
       }
     }
-    this.enqueue(message, undefined);
+    this.enqueue(message);
   }
 
   send(value: Out): Promise<void> {
@@ -285,7 +317,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
       if (this.queued >= this.highWaterMark || this.waitingSends.length > 0) {
         this.waitingSends.push({ message, settler });
       } else {
-        this.enqueue(message, settler);
+        this.settleWhenAccepted(settler);
+        this.enqueue(message);
       }
     });
   }
@@ -321,9 +354,13 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     return message;
   }
 
-  private enqueue(message: Uint8Array, settler: Settler | undefined): void {
+  /** Resolves `settler` once the message about to be queued is accepted. */
+  private settleWhenAccepted(settler: Settler): void {
+    this.settlers.push({ seq: this.acceptedSeq + this.queued, settler });
+  }
+
+  private enqueue(message: Uint8Array): void {
     this.queue.push(message);
-    this.settlers.push(settler);
     if (!this.flushScheduled && !this.watchingWritable) {
       this.flushScheduled = true;
       // Coalesce every message queued in this tick into as few writes as possible.
@@ -335,9 +372,19 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     // Only a message that has not been started may go: the transport may hold part of the head.
     const victim = this.head + 1;
     if (victim >= this.queue.length) return false;
-    this.settlers[victim]?.reject(new OverflowError('dropped by the drop-oldest overflow policy'));
+    const seq = this.acceptedSeq + 1;
     this.queue.splice(victim, 1);
-    this.settlers.splice(victim, 1);
+    // Later messages move up one place; a send() whose message this was is rejected.
+    for (let i = this.settlersHead; i < this.settlers.length; i++) {
+      const pending = this.settlers[i]!;
+      if (pending.seq === seq) {
+        this.settlers.splice(i, 1);
+        i--;
+        pending.settler.reject(new OverflowError('dropped by the drop-oldest overflow policy'));
+      } else if (pending.seq > seq) {
+        pending.seq--;
+      }
+    }
     this.counts.dropped++;
     return true;
   }
@@ -366,29 +413,40 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   };
 
   private accept(count: number): void {
-    const end = this.head + count;
-    for (let i = this.head; i < end; i++) {
-      this.settlers[i]?.resolve();
-      this.settlers[i] = undefined;
-    }
-    this.head = end;
+    this.head += count;
+    this.acceptedSeq += count;
     this.counts.sent += count;
+    if (this.settlersHead < this.settlers.length) this.resolveAccepted();
     if (this.head === this.queue.length) {
       this.queue = [];
-      this.settlers = [];
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
-      this.settlers = this.settlers.slice(this.head);
       this.head = 0;
     }
     while (this.waitingSends.length > 0 && this.queued < this.highWaterMark) {
       const { message, settler } = this.waitingSends.shift()!;
+      this.settleWhenAccepted(settler);
       this.queue.push(message);
-      this.settlers.push(settler);
     }
     if (this.pending < this.highWaterMark && this.readyWaiters.length > 0) {
       for (const resolve of this.readyWaiters.splice(0)) resolve();
+    }
+  }
+
+  private resolveAccepted(): void {
+    const settlers = this.settlers;
+    let at = this.settlersHead;
+    while (at < settlers.length && settlers[at]!.seq < this.acceptedSeq)
+      settlers[at++]!.settler.resolve();
+    if (at === settlers.length) {
+      this.settlers = [];
+      this.settlersHead = 0;
+    } else if (at > 1024 && at * 2 > settlers.length) {
+      this.settlers = settlers.slice(at);
+      this.settlersHead = 0;
+    } else {
+      this.settlersHead = at;
     }
   }
 
@@ -419,12 +477,14 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   }
 
   private rejectPending(error: unknown): void {
-    const settlers = this.settlers.slice(this.head);
+    const settlers = this.settlers.slice(this.settlersHead);
     const waiting = this.waitingSends.splice(0);
+    this.acceptedSeq += this.queued;
     this.queue = [];
-    this.settlers = [];
     this.head = 0;
-    for (const settler of settlers) settler?.reject(error);
+    this.settlers = [];
+    this.settlersHead = 0;
+    for (const { settler } of settlers) settler.reject(error);
     for (const { settler } of waiting) settler.reject(error);
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
