@@ -413,6 +413,14 @@ export interface Binding {
   /** `prctl(PR_GET_PDEATHSIG)`: the parent-death signal of this process, `0` for none. */
   getParentDeathSignal(): number;
 
+  /**
+   * `sched_getcpu(3)`: the CPU this thread runs on now, `-1` where the kernel cannot tell.
+   * Advisory (the thread may move a moment later) and cheap (a vDSO call). The shared-memory
+   * ring uses it to choose how eagerly to wake a peer: at once when the peer runs on another
+   * CPU, later when both share one.
+   */
+  currentCpu(): number;
+
   // ---- FIFOs (fifo(7)) -------------------------------------------------------------------
 
   /**

@@ -7,7 +7,8 @@
  * 0      header   MAGIC 'RXRG', VERSION, CAPACITY, MAX_MESSAGE, SLOTS, DATA_OFFSET,
  *                 UNLINKED (0/1: the name is gone), READY (0/1: the creator has finished)
  * 64     side 0   PID, START_LO, START_HI (the pid's start time in clock ticks, to tell a
- *                 reused pid), STATE (FREE, CLAIMING, ATTACHED, LEFT)
+ *                 reused pid), STATE (FREE, CLAIMING, ATTACHED, LEFT), CPU (advisory: 1 +
+ *                 the CPU the side's reader last went to sleep on; 0 unknown)
  * 128    side 1   the same
  * 512    ring 0   (side 0 writes, side 1 reads), each field on its own 64-byte line:
  *                 +0 HEAD and +4 CLOSED (the writer's), +64 TAIL (the reader's),
@@ -33,6 +34,9 @@
  *   HEAD or the writer sees the flag: no wake-up is lost, and a writer whose reader is awake
  *   makes no system call. A writer waiting for space does the same with WRITER_SLEEPING and
  *   TAIL.
+ * - When to wake (a policy, not part of the protocol): a writer may delay FUTEX_WAKE while
+ *   its sleeping reader shares its CPU (the reader could not run before the writer yields
+ *   anyway), and should wake it at once when the reader's CPU word names another CPU.
  * - CLOSED = 1: the writer sent everything it will (end of stream once the ring is empty).
  * - A side that leaves stores CLOSED on its ring and STATE = LEFT. A side that dies leaves
  *   STATE = ATTACHED with a dead pid: its peer finds that out (kill(pid, 0) and the start
@@ -59,7 +63,7 @@ export const HEADER = {
 export function sideOffset(side: number): number {
   return 64 + 64 * side;
 }
-export const SIDE = { PID: 0, START_LO: 4, START_HI: 8, STATE: 12 } as const;
+export const SIDE = { PID: 0, START_LO: 4, START_HI: 8, STATE: 12, CPU: 16 } as const;
 
 /** Values of a side's STATE word. */
 export const SIDE_STATE = { FREE: 0, CLAIMING: 1, ATTACHED: 2, LEFT: 3 } as const;

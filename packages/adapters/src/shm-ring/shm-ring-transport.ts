@@ -18,7 +18,16 @@ import { type Binding, native as defaultBinding, type WaiterHandle } from '@rxip
 import { END, type MessageTransport } from '../channel/transport.js';
 import { FrameTooLargeError } from '../errors.js';
 import { PeerDiedError, RingCorruptError } from '../shm/errors.js';
-import { RING, recordSize, ringOffset, SIDE_STATE, WRAP, DATA_OFFSET } from './layout.js';
+import {
+  DATA_OFFSET,
+  RING,
+  recordSize,
+  ringOffset,
+  SIDE,
+  SIDE_STATE,
+  sideOffset,
+  WRAP,
+} from './layout.js';
 import { openRingSegment, type RingSegment, type RingSegmentOptions } from './ring-segment.js';
 
 /** How the ring transport behaves beyond the segment itself. */
@@ -47,8 +56,9 @@ const BATCH_MESSAGES = 2048;
 /** A message this large is copied on its own, into a buffer of its own. */
 export const COPY_ALONE = 32 * 1024;
 /**
- * How full the ring gets before a sleeping reader is woken at once (a reader that sleeps
- * while the ring fills is time lost when the reader is the slower side)...
+ * How full the ring gets before a sleeping reader that shares the writer's CPU is woken at
+ * once (a reader that sleeps while the ring fills is time lost when the reader is the slower
+ * side). A reader on another CPU is woken at once: it can run while the writer goes on.
  */
 const READER_WAKE_FRACTION = 1 / 8;
 /** ...and how empty before a writer waiting for room is (the writer then refills in bulk). */
@@ -96,6 +106,10 @@ class ShmRingTransport implements MessageTransport {
   private readonly inWriterSleeping: number;
   private readonly inWriterSleepingOffset: number;
   private tail: number;
+
+  // Where the sides run (SIDE.CPU words, 1 + the CPU): the wake-up policy.
+  private readonly ownCpu: number;
+  private readonly peerCpu: number;
 
   // The current batch of copied messages.
   private batch: ArrayBuffer | undefined;
@@ -158,6 +172,9 @@ class ShmRingTransport implements MessageTransport {
     this.inReaderSleeping = this.inReaderSleepingOffset >> 2;
     this.inWriterSleepingOffset = inbound + RING.WRITER_SLEEPING;
     this.inWriterSleeping = this.inWriterSleepingOffset >> 2;
+
+    this.ownCpu = (sideOffset(side) + SIDE.CPU) >> 2;
+    this.peerCpu = (sideOffset(1 - side) + SIDE.CPU) >> 2;
 
     // A side may join a ring its peer has already written to: take the positions as found.
     this.head = Atomics.load(i32, this.outHead);
@@ -355,6 +372,7 @@ class ShmRingTransport implements MessageTransport {
   };
 
   private sleep(): void {
+    Atomics.store(this.i32, this.ownCpu, this.binding.currentCpu() + 1);
     Atomics.store(this.i32, this.inReaderSleeping, 1);
     if (this.readable()) {
       Atomics.store(this.i32, this.inReaderSleeping, 0);
@@ -546,20 +564,32 @@ class ShmRingTransport implements MessageTransport {
   // ---- both ------------------------------------------------------------------------------
 
   /**
-   * Wakes a sleeping reader, at once when the ring is at least READER_WAKE_FRACTION full, else once
-   * this turn of the event loop is over (setImmediate). Waking for every small publication
-   * makes two processes that share a CPU trade it back and forth each time, at a few
-   * microseconds per switch; deferring lets a producer that is still running fill a good part
-   * of the ring first, while a lone message still goes out within the same loop turn.
+   * Wakes a sleeping reader: at once when it runs on another CPU (it can work while we go on)
+   * or the ring is at least READER_WAKE_FRACTION full, else once this turn of the event loop
+   * is over (setImmediate). Waking a reader that shares our CPU for every small publication
+   * makes the two processes trade the CPU back and forth each time, at a few microseconds per
+   * switch (measured: half the throughput); deferring lets a producer that is still running
+   * fill a good part of the ring first, while a lone message still goes out within the same
+   * loop turn.
    */
   private wakeReader(urgent = false): void {
     if (Atomics.load(this.i32, this.outReaderSleeping) === 0) return;
-    if (urgent || this.capacity - this.free >= this.capacity * READER_WAKE_FRACTION) {
+    if (
+      urgent ||
+      this.capacity - this.free >= this.capacity * READER_WAKE_FRACTION ||
+      this.peerElsewhere()
+    ) {
       this.wakeReaderNow();
     } else if (!this.readerWakeScheduled) {
       this.readerWakeScheduled = true;
       setImmediate(this.deferredWakeReader);
     }
+  }
+
+  /** Whether the peer's reader went to sleep on a CPU other than the one we run on. */
+  private peerElsewhere(): boolean {
+    const peer = Atomics.load(this.i32, this.peerCpu);
+    return peer !== 0 && peer !== this.binding.currentCpu() + 1;
   }
 
   private readonly deferredWakeReader = (): void => {
