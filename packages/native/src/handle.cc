@@ -133,10 +133,11 @@ Napi::Value WrapHandle(Napi::Env env, Handle* handle) {
 
 Handle& UnwrapAny(Napi::Env env, Napi::Value value, HandleKind kind, const char* name,
                   bool allow_closed) {
-    std::string expected = std::string("an open ") + KindName(kind) + " handle";
+    // Built only for an error message: this runs on every native call with a handle.
+    auto expected = [kind] { return std::string("an open ") + KindName(kind) + " handle"; };
     napi_valuetype type = value.Type();
     if (type != napi_external && type != napi_object) {
-        throw ArgTypeError(env, name, expected.c_str(), value);
+        throw ArgTypeError(env, name, expected().c_str(), value);
     }
 
     // Type tags are private to the engine: checking them runs no getter or Proxy trap.
@@ -144,18 +145,18 @@ Handle& UnwrapAny(Napi::Env env, Napi::Value value, HandleKind kind, const char*
         for (HandleKind other : kKinds) {
             if (type == napi_external && HasTag(env, value, other)) {
                 const char* article = std::strchr("aeiou", KindName(other)[0]) ? "an " : "a ";
-                throw BadHandleError(env, name, expected.c_str(),
+                throw BadHandleError(env, name, expected().c_str(),
                                      article + std::string(KindName(other)) + " handle");
             }
         }
-        throw BadHandleError(env, name, expected.c_str(), "an object that is no rxipc handle");
+        throw BadHandleError(env, name, expected().c_str(), "an object that is no rxipc handle");
     }
 
     void* data = nullptr;
     Check(env, napi_get_value_external(env, value, &data));
     auto* handle = static_cast<Handle*>(data);
     if (handle->closed() && !allow_closed) {
-        throw BadHandleError(env, name, expected.c_str(),
+        throw BadHandleError(env, name, expected().c_str(),
                              std::string("a closed ") + KindName(kind) + " handle");
     }
     return *handle;
