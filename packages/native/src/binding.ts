@@ -610,12 +610,35 @@ export interface Binding {
   mqSend(queue: FdHandle, message: ArrayBufferView, priority: number): boolean;
 
   /**
-   * `mq_receive(3)` of the oldest message of the highest priority into `target`: its length,
-   * or `null` when the queue is empty (`EAGAIN`). Its priority goes to `priority[0]` when a
-   * `Uint32Array` is given. Errors: `EMSGSIZE` when `target` is smaller than the queue's
-   * `msgsize` (whatever the message's length), `EBADF`.
+   * `mq_send(3)` of `messages[start]` up to (not including) `messages[end]`, in order, in one
+   * call (at most 1024 messages; more is a `RangeError`): the batch crosses the JS boundary
+   * once. `priorities` is one priority for all, or a `Uint32Array` whose element `i - start`
+   * belongs to `messages[i]` (all checked, 0 .. 32767, before anything is sent). Returns how
+   * many were sent: fewer than `end - start` when the queue filled up (`EAGAIN`) or a later
+   * message failed (it comes first next time, and that call throws). Errors, only when the
+   * first message fails: `EMSGSIZE`, `EBADF`.
    */
-  mqReceive(queue: FdHandle, target: ArrayBufferView, priority?: Uint32Array): number | null;
+  mqSendMany(
+    queue: FdHandle,
+    messages: readonly ArrayBufferView[],
+    start: number,
+    end: number,
+    priorities: number | Uint32Array,
+  ): number;
+
+  /**
+   * `mq_receive(3)` of the oldest message of the highest priority into `target`, from byte
+   * `offset` (default 0; a caller that packs messages into one buffer needs no view per call):
+   * its length, or `null` when the queue is empty (`EAGAIN`). Its priority goes to
+   * `priority[0]` when a `Uint32Array` is given. Errors: `EMSGSIZE` when the room after
+   * `offset` is smaller than the queue's `msgsize` (whatever the message's length), `EBADF`.
+   */
+  mqReceive(
+    queue: FdHandle,
+    target: ArrayBufferView,
+    priority?: Uint32Array,
+    offset?: number,
+  ): number | null;
 
   /** `mq_getattr(3)`. Errors: `EBADF` (not a queue). */
   mqGetAttr(queue: FdHandle): MqAttr;

@@ -12,11 +12,13 @@
 #include <mqueue.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "args.h"
 #include "export.h"
@@ -169,15 +171,101 @@ Napi::Value MqSend(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(env, true);
 }
 
-/* mqReceive(queue: FdHandle, target: ArrayBufferView, priority?: Uint32Array): number | null
-   mq_receive(3) of the oldest message of the highest priority into target. Returns its
-   length, or null when the queue is empty (EAGAIN); writes its priority to priority[0] when
-   given (a Uint32Array of length >= 1). EINTR is retried. Errors (syscall 'mq_receive'):
-   EMSGSIZE when target is smaller than the queue's mq_msgsize (even for a short message),
-   EBADF (not a queue, or not open for reading). */
+/* mqSendMany(queue: FdHandle, messages: readonly ArrayBufferView[], start: number,
+               end: number, priorities: number | Uint32Array): number
+   mq_send(3) of messages[start], messages[start + 1], ... before messages[end] (at most
+   kMaxSendMany = 1024 per call; RangeError beyond), in order, stopping at the first that the
+   queue refuses. priorities is one priority for all (0 .. 32767) or a Uint32Array whose
+   element i - start is the priority of messages[i] (every one checked before anything is
+   sent). Returns how many were sent: fewer than end - start when the queue filled up (EAGAIN),
+   or when a later send failed (that message is then the first of the next call, which throws).
+   EINTR is retried. Errors (syscall 'mq_send'), only when the first message fails: EMSGSIZE,
+   EBADF. One call instead of one per message: the batch costs one crossing of the JS boundary.
+   Nothing is retained; the views stay the caller's. */
+Napi::Value MqSendMany(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    constexpr int64_t kMaxSendMany = 1024;
+    Napi::Value value = info[1];
+    if (!value.IsArray()) {
+        throw ArgTypeError(env, "messages", "an array of ArrayBufferView", value);
+    }
+    Napi::Array array = value.As<Napi::Array>();
+    int64_t length = array.Length();
+    int64_t start = IntegerArg(info, 2, "start", 0, length);
+    int64_t end = IntegerArg(info, 3, "end", start, std::min(length, start + kMaxSendMany));
+    size_t count = static_cast<size_t>(end - start);
+
+    // Elements first (reading one may run a getter, which could detach a view already looked
+    // at), then pointers (no user code runs after that), then the handle, as fdWritev does.
+    std::vector<Napi::Value> values;
+    values.reserve(count);
+    for (int64_t i = start; i < end; i++) values.push_back(array.Get(static_cast<uint32_t>(i)));
+
+    unsigned single_priority = 0;
+    const uint32_t* priorities = nullptr;
+    Napi::Value priority_arg = info[4];
+    if (priority_arg.IsNumber()) {
+        single_priority = static_cast<unsigned>(IntegerArg(info, 4, "priorities", 0, kMaxPriority));
+    } else {
+        napi_typedarray_type type;
+        Bytes bytes = ViewBytesFast(env, priority_arg, "priorities", &type);
+        if (type != napi_uint32_array) {
+            throw ArgTypeError(env, "priorities", "a number or a Uint32Array", priority_arg);
+        }
+        if (bytes.length < count * sizeof(uint32_t)) {
+            throw ArgRangeError(env, "priorities.length", ">= end - start",
+                                std::to_string(bytes.length / sizeof(uint32_t)));
+        }
+        priorities = static_cast<const uint32_t*>(bytes.data);
+        for (size_t i = 0; i < count; i++) {
+            if (priorities[i] > kMaxPriority) {
+                std::string name = "priorities[" + std::to_string(i) + "]";
+                throw ArgRangeError(env, name.c_str(),
+                                    ">= 0 and <= " + std::to_string(kMaxPriority),
+                                    std::to_string(priorities[i]));
+            }
+        }
+    }
+    std::vector<Bytes> messages;
+    messages.reserve(count);
+    for (size_t i = 0; i < count; i++) {
+        messages.push_back(ViewBytesFast(env, values[i], "messages[i]"));
+    }
+    Fd& queue = UnwrapHandle<Fd>(info, 0, "queue");
+
+    size_t sent = 0;
+    for (; sent < count; sent++) {
+        unsigned priority = priorities != nullptr ? priorities[sent] : single_priority;
+        int result;
+        do {
+            result = mq_send(queue.fd(), static_cast<const char*>(messages[sent].data),
+                             messages[sent].length, priority);
+        } while (result == -1 && errno == EINTR);
+        if (result == 0) continue;
+        if (errno == EAGAIN || sent > 0) break;  // full; or report what was sent, fail next time
+        throw ErrnoError(env, errno, "mq_send");
+    }
+    return Napi::Number::New(env, static_cast<double>(sent));
+}
+
+/* mqReceive(queue: FdHandle, target: ArrayBufferView, priority?: Uint32Array,
+             offset?: number): number | null
+   mq_receive(3) of the oldest message of the highest priority into target, from byte offset
+   (default 0; at most target's byte length), so that a caller filling one large buffer need
+   not make a view per message. Returns its length, or null when the queue is empty (EAGAIN);
+   writes its priority to priority[0] when given (a Uint32Array of length >= 1; undefined
+   for none). EINTR is retried. Errors (syscall 'mq_receive'): EMSGSIZE when the room from
+   offset on is smaller than the queue's mq_msgsize (even for a short message), EBADF (not a
+   queue, or not open for reading). */
 Napi::Value MqReceive(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Bytes target = ViewBytesFast(env, info[1], "target");
+    if (!info[3].IsUndefined()) {
+        auto offset = static_cast<size_t>(
+            IntegerArg(info, 3, "offset", 0, static_cast<int64_t>(target.length)));
+        target.data = static_cast<char*>(target.data) + offset;
+        target.length -= offset;
+    }
     uint32_t* priority_out = nullptr;
     Napi::Value out = info[2];
     if (!out.IsUndefined()) {
@@ -224,6 +312,7 @@ void ExportPosixMq(Napi::Env env, Napi::Object exports) {
     SetFunction<MqOpen>(env, exports, "mqOpen");
     SetFunction<MqUnlink>(env, exports, "mqUnlink");
     SetFunction<MqSend>(env, exports, "mqSend");
+    SetFunction<MqSendMany>(env, exports, "mqSendMany");
     SetFunction<MqReceive>(env, exports, "mqReceive");
     SetFunction<MqGetAttr>(env, exports, "mqGetAttr");
 }

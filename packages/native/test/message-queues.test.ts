@@ -96,6 +96,54 @@ describe('POSIX queue exports', () => {
     }
   });
 
+  it('sends a batch in one call until the queue is full, and receives at an offset', () => {
+    const name = queueName();
+    const queue = native.mqOpen(name, {
+      read: true,
+      write: true,
+      create: true,
+      exclusive: true,
+      maxmsg: 3,
+      msgsize: 16,
+    });
+    try {
+      const messages = ['a', 'bb', 'ccc', 'dddd'].map((text) => Buffer.from(text));
+      expect(() => native.mqSendMany(queue, messages, 0, 2, new Uint32Array([1, 32768]))).toThrow(
+        RangeError,
+      );
+      expect(native.mqGetAttr(queue).curmsgs).toBe(0); // nothing sent when a priority is bad
+      expect(() => native.mqSendMany(queue, messages, 0, 2, new Uint32Array(1))).toThrow(
+        RangeError,
+      );
+      expect(() => native.mqSendMany(queue, messages, 3, 2, 0)).toThrow(RangeError);
+      expect(native.mqSendMany(queue, messages, 0, 0, 0)).toBe(0);
+      expect(native.mqSendMany(queue, messages, 0, 2, new Uint32Array([1, 7]))).toBe(2);
+      expect(native.mqSendMany(queue, messages, 2, 4, 3)).toBe(1); // full after one: EAGAIN
+      expect(native.mqSendMany(queue, messages, 3, 4, 3)).toBe(0);
+
+      const target = Buffer.alloc(40);
+      const priority = new Uint32Array(1);
+      expect(native.mqReceive(queue, target, priority, 20)).toBe(2); // 'bb', priority 7
+      expect(priority[0]).toBe(7);
+      expect(target.subarray(20, 22).toString()).toBe('bb');
+      expect(native.mqReceive(queue, target, undefined, 24)).toBe(3); // 'ccc', priority 3
+      expect(target.subarray(24, 27).toString()).toBe('ccc');
+      expect(() => native.mqReceive(queue, target, undefined, 25)).toThrow(
+        expect.objectContaining({ code: 'EMSGSIZE' }), // 15 bytes left: less than msgsize
+      );
+      expect(() => native.mqReceive(queue, target, undefined, 41)).toThrow(RangeError);
+      expect(native.mqReceive(queue, target, priority, 0)).toBe(1);
+      expect(priority[0]).toBe(1);
+      // The first message failing throws; a later one stops the batch, to fail next call.
+      expect(() => native.mqSendMany(queue, [Buffer.alloc(17)], 0, 1, 0)).toThrow(
+        expect.objectContaining({ code: 'EMSGSIZE', syscall: 'mq_send' }),
+      );
+      expect(native.mqSendMany(queue, [messages[0]!, Buffer.alloc(17)], 0, 2, 0)).toBe(1);
+    } finally {
+      native.fdClose(queue);
+    }
+  });
+
   it('reports EBADF for a descriptor that is not a queue', () => {
     const [read, write] = native.pipe();
     try {
