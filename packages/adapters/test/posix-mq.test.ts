@@ -59,6 +59,30 @@ describe('posixMq', () => {
     }
   });
 
+  it('keeps each message its own priority when many go to the kernel in one batch', async () => {
+    const name = queueName();
+    const writer = posixMq(`mq:${name}?maxmsg=4&msgsize=64`, { envelopes: true });
+    const reader = posixMq({ name }, { envelopes: true });
+    try {
+      // Queued in one tick: the transport hands them over in batches of maxmsg (4), each
+      // batch with one priority per message, and the 12 only fit as the reader drains.
+      const sent = Array.from({ length: 12 }, (_, i) => ({ data: text(`m${i}`), priority: i % 3 }));
+      const received = lastValueFrom(reader.pipe(take(12), toArray()));
+      for (const message of sent.slice(0, -1)) writer.next(message);
+      await writer.send(sent.at(-1)!);
+      const got = (await received).map(({ data, priority }) => [decode(data), priority]);
+      expect(got).toHaveLength(12);
+      for (const [data, priority] of got) expect(priority).toBe(Number(String(data).slice(1)) % 3);
+      // Within one priority the kernel keeps the sending order.
+      for (const level of [0, 1, 2]) {
+        const order = got.filter(([, priority]) => priority === level).map(([data]) => data);
+        expect(order).toEqual(sent.filter((m) => m.priority === level).map((m) => decode(m.data)));
+      }
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
   it('sends with the priority the URI names', async () => {
     const name = queueName();
     const writer = open(`mq:${name}?maxmsg=10&msgsize=64&priority=12`);

@@ -18,6 +18,8 @@ import type { PosixMqEndpoint } from './uri.js';
 const OPEN_ATTEMPTS = 5;
 /** Received messages are views of chunks this large (at least 8 messages of `msgsize`). */
 const CHUNK = 64 * 1024;
+/** The most messages one native `mqSendMany` call takes (its own limit). */
+const SEND_MANY_LIMIT = 1024;
 
 /** Options for {@link posixMqTransport}. */
 export interface PosixMqTransportOptions {
@@ -41,7 +43,13 @@ export interface PosixMqTransportOptions {
  * Buffers: received messages are views of 64 KiB chunks (at least 8 x `msgsize`), packed at
  * their real lengths: a chunk is replaced once it has less than `msgsize` left (mq_receive
  * needs that much room), and lives while any message cut from it does. Nothing is held back:
- * the queue itself is the buffer.
+ * the queue itself is the buffer, and a message leaves it only when `receive` returns it.
+ *
+ * Cost: sends go to the kernel in batches of at most `maxmsg` (what the queue can take at
+ * once) through one native call each, with a `Uint32Array` of `maxmsg` priorities when the
+ * channel carries envelopes; a send that found the queue full makes the very next `send`
+ * return 0 without asking the kernel again (the engine retries at once, and a full queue
+ * stays full until the reader runs), and the writable watcher's next event clears that.
  *
  * @example
  * ```ts
@@ -68,6 +76,12 @@ class PosixMqTransport implements MessageTransport {
   private chunkUsed = 0;
   private readonly priority = new Uint32Array(1);
   private readonly defaultPriority: number;
+  /** Messages per `mqSendMany` call: the queue's capacity, which is all that can fit at once. */
+  private readonly sendSpan: number;
+  /** Per-message priorities of one `mqSendMany` call (envelopes only; else one number). */
+  private sendPriorities: Uint32Array | undefined;
+  /** The last send stopped at a full queue and no writable event came since. */
+  private sawFull = false;
   private readonly canRead: boolean;
   private readonly canWrite: boolean;
   private watcher: FdWatcherHandle | undefined;
@@ -87,7 +101,9 @@ class PosixMqTransport implements MessageTransport {
     const { handle, created } = this.openQueue();
     this.handle = handle;
     try {
-      this.maxMessageSize = binding.mqGetAttr(handle).msgsize;
+      const attributes = binding.mqGetAttr(handle);
+      this.maxMessageSize = attributes.msgsize;
+      this.sendSpan = Math.max(1, Math.min(attributes.maxmsg, SEND_MANY_LIMIT));
       this.chunk = this.newChunk();
       if (created && endpoint.persist !== true) {
         const name = endpoint.name;
@@ -160,11 +176,18 @@ class PosixMqTransport implements MessageTransport {
       this.chunkUsed = 0;
     }
     const start = this.chunkUsed;
-    const length = this.binding.mqReceive(this.handle, this.chunk.subarray(start), this.priority);
+    // An offset, not a subarray: no view is made for a receive that finds the queue empty.
+    const { priorities } = this;
+    const length = this.binding.mqReceive(
+      this.handle,
+      this.chunk,
+      priorities === undefined ? undefined : this.priority,
+      start,
+    );
     if (length === null) return null;
     this.chunkUsed += length;
     const message = this.chunk.subarray(start, start + length);
-    this.priorities?.set(message, this.priority[0]!);
+    priorities?.set(message, this.priority[0]!);
     return message;
   }
 
@@ -173,15 +196,45 @@ class PosixMqTransport implements MessageTransport {
   }
 
   send(messages: readonly Uint8Array[], start: number, end: number): number {
-    const { binding, handle, priorities, defaultPriority } = this;
+    if (this.sawFull) {
+      // The engine calls again at once after a send that stopped short; the queue was full a
+      // moment ago, so say so without a system call (a refused mq_send still copies the
+      // message into the kernel and frees it). The writable watcher fires if there is room.
+      this.sawFull = false;
+      return 0;
+    }
+    const { binding, handle } = this;
     let index = start;
-    for (; index < end; index++) {
-      const message = messages[index]!;
-      const priority =
-        priorities === undefined ? defaultPriority : priorities.get(message, defaultPriority);
-      if (!binding.mqSend(handle, message, priority)) break; // full: EAGAIN
+    while (index < end) {
+      const stop = Math.min(end, index + this.sendSpan);
+      const sent = binding.mqSendMany(
+        handle,
+        messages,
+        index,
+        stop,
+        this.prioritiesOf(messages, index, stop),
+      );
+      index += sent;
+      if (index < stop) {
+        this.sawFull = index > start; // 0 returned: the engine waits for writable at once
+        break;
+      }
     }
     return index - start;
+  }
+
+  /** The priority of `messages[start, stop)`: one number, or one per message (envelopes). */
+  private prioritiesOf(
+    messages: readonly Uint8Array[],
+    start: number,
+    stop: number,
+  ): number | Uint32Array {
+    const { priorities, defaultPriority } = this;
+    if (priorities === undefined) return defaultPriority;
+    const out = (this.sendPriorities ??= new Uint32Array(this.sendSpan));
+    for (let i = start; i < stop; i++)
+      out[i - start] = priorities.get(messages[i]!, defaultPriority);
+    return out;
   }
 
   watchReadable(callback: (() => void) | null): void {
@@ -205,6 +258,7 @@ class PosixMqTransport implements MessageTransport {
       return;
     }
     this.watcher ??= this.binding.fdWatch(this.handle, (status, events) => {
+      if (status < 0 || (events & POLL_WRITABLE) !== 0) this.sawFull = false;
       // An error status stops the poll; both sides then try, and meet the real error.
       if ((status < 0 || (events & POLL_READABLE) !== 0) && this.onReadable !== null)
         this.onReadable();
