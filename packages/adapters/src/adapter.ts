@@ -19,8 +19,12 @@ interface AdapterBase<E> {
 /** An adapter for a byte stream: gets `framing` and `maxFrameSize` options for free. */
 export interface StreamAdapter<E = unknown> extends AdapterBase<E> {
   readonly kind: 'stream';
-  /** Opens the kernel object (called on the channel's first use). Must not block. */
-  connect(endpoint: E): ByteStreamTransport;
+  /**
+   * Opens the kernel object (called on the channel's first use). Must not block: when opening
+   * has to wait (for a peer, for another process to finish setting something up), return a
+   * promise of the transport; the channel queues sends and holds subscribers until it settles.
+   */
+  connect(endpoint: E): ByteStreamTransport | Promise<ByteStreamTransport>;
   /** Binds `endpoint` to accept connections, for `listen()`. Only for mechanisms with peers. */
   listen?(endpoint: E): TransportListener<ByteStreamTransport>;
 }
@@ -28,7 +32,8 @@ export interface StreamAdapter<E = unknown> extends AdapterBase<E> {
 /** An adapter whose mechanism keeps message boundaries (queues, datagrams, rings). */
 export interface MessageAdapter<E = unknown> extends AdapterBase<E> {
   readonly kind: 'message';
-  connect(endpoint: E): MessageTransport;
+  /** Opens the kernel object, or returns a promise of it (as for a stream adapter). */
+  connect(endpoint: E): MessageTransport | Promise<MessageTransport>;
   /** Binds `endpoint` to accept connections (or, for datagrams, peers), for `listen()`. */
   listen?(endpoint: E): TransportListener<MessageTransport>;
 }

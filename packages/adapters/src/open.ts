@@ -12,6 +12,7 @@ import { codecs } from './codecs/index.js';
 import { UnknownSchemeError } from './errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, type FramingName } from './framing/framing.js';
 import { framings } from './framing/index.js';
+import { isPromiseLike } from './internal/promise-like.js';
 import {
   intParam,
   knownParams,
@@ -127,10 +128,16 @@ export function parseEndpoint<X = Record<string, never>>(
   return { adapter, endpoint, common, extra: extraValues };
 }
 
-/** How to reach a transport: a byte stream (framed here) or a message transport. */
+/**
+ * How to reach a transport: a byte stream (framed here) or a message transport, opened now or
+ * (a promise) once opening has finished waiting.
+ */
 export type TransportSource =
-  | { readonly kind: 'stream'; readonly open: () => ByteStreamTransport }
-  | { readonly kind: 'message'; readonly open: () => MessageTransport };
+  | {
+      readonly kind: 'stream';
+      readonly open: () => ByteStreamTransport | Promise<ByteStreamTransport>;
+    }
+  | { readonly kind: 'message'; readonly open: () => MessageTransport | Promise<MessageTransport> };
 
 /**
  * A channel on a transport, with `options` applied as {@link open} applies them (byte streams
@@ -149,10 +156,13 @@ export function channelOf<In = Uint8Array, Out = In>(
   if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1) {
     throw new RangeError(`maxFrameSize must be a positive integer, got ${String(maxFrameSize)}`);
   }
-  return transportChannel<In, Out>(() => {
-    const stream = source.open();
+  const frame = (stream: ByteStreamTransport): MessageTransport => {
     const framed = framedTransport(stream, framing, maxFrameSize);
     return stream.wrapFramed?.(framed, framing) ?? framed;
+  };
+  return transportChannel<In, Out>(() => {
+    const stream = source.open();
+    return isPromiseLike(stream) ? Promise.resolve(stream).then(frame) : frame(stream);
   }, options);
 }
 

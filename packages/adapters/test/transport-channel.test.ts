@@ -13,7 +13,7 @@ import {
 } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 
-import { END } from '../src/channel/transport.js';
+import { END, type MessageTransport } from '../src/channel/transport.js';
 import { transportChannel } from '../src/channel/transport-channel.js';
 import { boundedMergeMap } from '../src/flow/bounded-merge-map.js';
 import { writeAll } from '../src/flow/write-all.js';
@@ -285,5 +285,183 @@ describe('transportChannel', () => {
       ),
     );
     await expect(result).rejects.toMatchObject({ code: 'ERR_RXIPC_OVERFLOW' });
+  });
+});
+
+/** A transport that arrives later: what `connect` returns while a ring joiner waits. */
+function opening(): {
+  open: () => Promise<MessageTransport>;
+  resolve(transport: MessageTransport): void;
+  reject(error: unknown): void;
+  readonly calls: number;
+} {
+  let settle: { resolve(t: MessageTransport): void; reject(e: unknown): void } | undefined;
+  let calls = 0;
+  return {
+    open: () => {
+      calls++;
+      return new Promise<MessageTransport>((resolve, reject) => (settle = { resolve, reject }));
+    },
+    resolve: (transport) => settle!.resolve(transport),
+    reject: (error) => settle!.reject(error),
+    get calls() {
+      return calls;
+    },
+  };
+}
+
+describe('transportChannel on a transport that opens asynchronously', () => {
+  it('queues next and send while opening and sends them, in order, once open', async () => {
+    const transport = new FakeTransport();
+    const pending = opening();
+    const channel = transportChannel(pending.open, { highWaterMark: 2 });
+    let settled = 0;
+    channel.next(msg(1));
+    const sends = [2, 3, 4].map((n) => channel.send(msg(n)).then(() => settled++));
+    expect(channel.pending).toBe(4); // past highWaterMark, the last sends wait their turn
+    await flush();
+    expect(settled).toBe(0);
+    expect(transport.accepted).toEqual([]);
+    pending.resolve(transport);
+    await Promise.all(sends);
+    expect(transport.accepted.map((m) => m[0])).toEqual([1, 2, 3, 4]);
+    expect(channel.pending).toBe(0);
+    expect(pending.calls).toBe(1);
+    await channel.close();
+    expect(transport.closed).toBe(true);
+  });
+
+  it('applies the overflow policy to what next() queues while opening', async () => {
+    const transport = new FakeTransport();
+    const pending = opening();
+    const channel = transportChannel(pending.open, {
+      highWaterMark: 2,
+      overflow: 'drop-newest',
+    });
+    for (const n of [1, 2, 3]) channel.next(msg(n));
+    expect(channel.stats.dropped).toBe(1);
+    pending.resolve(transport);
+    await channel.send(msg(4));
+    expect(transport.accepted.map((m) => m[0])).toEqual([1, 2, 4]);
+    await channel.close();
+  });
+
+  it('lets subscribers attach while opening; they receive once the transport is open', async () => {
+    const transport = new FakeTransport();
+    transport.incoming.push(msg(7), msg(8), END);
+    const pending = opening();
+    const channel = transportChannel(pending.open);
+    const all = lastValueFrom(channel.pipe(toArray()));
+    await flush();
+    expect(transport.receives).toBe(0);
+    pending.resolve(transport);
+    expect((await all).map((m) => m[0])).toEqual([7, 8]);
+    await channel.close();
+  });
+
+  it('checks messages queued while opening when the transport arrives', async () => {
+    const transport = new FakeTransport();
+    const pending = opening();
+    const channel = transportChannel(pending.open);
+    const fits = channel.send(msg(1));
+    const tooLarge = channel.send(new Uint8Array(2000)); // over FakeTransport's 1024
+    const after = channel.send(msg(3));
+    pending.resolve(transport);
+    await expect(tooLarge).rejects.toThrow('too large');
+    await Promise.all([fits, after]);
+    expect(transport.accepted.map((m) => m[0])).toEqual([1, 3]);
+
+    // A next() whose message fails the check fails the channel, as it would when open.
+    const later = opening();
+    const failing = transportChannel(later.open);
+    const subscriber = firstValueFrom(failing);
+    const queued = failing.send(msg(1));
+    failing.next(new Uint8Array(2000));
+    later.resolve(new FakeTransport());
+    await expect(queued).rejects.toThrow('too large');
+    await expect(subscriber).rejects.toThrow('too large');
+    await expect(failing.send(msg(2))).rejects.toThrow('too large');
+    await Promise.all([channel.close(), failing.close()]);
+  });
+
+  it('errors subscribers and rejects sends with the open failure, and opens again on next use', async () => {
+    const pending = opening();
+    const channel = transportChannel(pending.open);
+    const subscriber = firstValueFrom(channel);
+    const sent = channel.send(msg(1));
+    const failure = Object.assign(new Error('ENOENT: no such file or directory, shm_open'), {
+      code: 'ENOENT',
+    });
+    pending.reject(failure);
+    await expect(sent).rejects.toBe(failure);
+    await expect(subscriber).rejects.toBe(failure);
+    const transport = new FakeTransport();
+    const again = channel.send(msg(2));
+    expect(pending.calls).toBe(2);
+    pending.resolve(transport);
+    await again;
+    expect(transport.accepted.map((m) => m[0])).toEqual([2]);
+    await channel.close();
+  });
+
+  it('fails the channel when opening fails with next() messages queued', async () => {
+    const pending = opening();
+    const channel = transportChannel(pending.open);
+    channel.next(msg(1));
+    pending.reject(new Error('open failed'));
+    await flush();
+    await expect(channel.send(msg(2))).rejects.toThrow('open failed');
+    expect(pending.calls).toBe(1);
+    await channel.close();
+  });
+
+  it('close() while opening waits for the transport, closes it and rejects pending sends', async () => {
+    const transport = new FakeTransport();
+    const pending = opening();
+    const channel = transportChannel(pending.open);
+    let completed = false;
+    channel.subscribe({ complete: () => (completed = true) });
+    const sent = channel.send(msg(1));
+    let closed = false;
+    const closing = channel.close().then(() => (closed = true));
+    await expect(sent).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+    await flush();
+    expect(closed).toBe(false);
+    pending.resolve(transport);
+    await closing;
+    expect(transport.closed).toBe(true);
+    expect(transport.accepted).toEqual([]);
+    expect(transport.readable).toBeNull();
+    expect(completed).toBe(true);
+
+    // An open that fails after close(): close() still resolves, nothing to release.
+    const failing = opening();
+    const other = transportChannel(failing.open);
+    other.subscribe({ error: () => {} });
+    const otherClosing = other.close();
+    failing.reject(new Error('open failed'));
+    await expect(otherClosing).resolves.toBeUndefined();
+  });
+
+  it('ends the write side once open when complete() came while opening', async () => {
+    const transport = new FakeTransport();
+    const pending = opening();
+    const channel = transportChannel(pending.open);
+    channel.subscribe();
+    channel.complete();
+    pending.resolve(transport);
+    await flush();
+    expect(transport.writeEnded).toBe(true);
+
+    const other = new FakeTransport();
+    const later = opening();
+    const withPending = transportChannel(later.open);
+    withPending.next(msg(1));
+    withPending.complete();
+    later.resolve(other);
+    await flush();
+    expect(other.accepted.map((m) => m[0])).toEqual([1]);
+    expect(other.writeEnded).toBe(true);
+    await Promise.all([channel.close(), withPending.close()]);
   });
 });

@@ -6,6 +6,7 @@ import { rawCodec } from '../codecs/raw.js';
 import { ChannelClosedError, OverflowError } from '../errors.js';
 import { currentValve, type Valve } from '../flow/valve.js';
 import { toAsyncIterator } from '../flow/to-async-iterator.js';
+import { isPromiseLike } from '../internal/promise-like.js';
 import type { Channel, ChannelOptions, ChannelStats, OverflowPolicy } from './channel.js';
 import { END, type MessageTransport } from './transport.js';
 
@@ -40,9 +41,22 @@ interface PendingSettler {
  * The per-message path is kept short, because for the shared-memory ring it is most of the
  * cost: readers are a copy-on-write array (and demand is one comparison unless a reader has a
  * valve), and only `send` calls record a settler (`next` pushes the message and nothing else).
+ *
+ * `open` may return the transport or a promise of it (a ring joiner waiting for its creator to
+ * finish). While that promise is pending the channel works as if the transport were full:
+ * `next` and `send` queue (the same `highWaterMark` and `overflow` rules), subscribers attach
+ * and start receiving once it is open, `complete` takes effect then. The transport's `check`
+ * needs the transport (a joiner learns the ring's slot size from the segment), so messages
+ * queued while opening are encoded at once (a codec error is reported at the call, as usual)
+ * and checked when the transport arrives, in queue order: a `send` whose message fails is
+ * rejected with the check's error and its message is not sent; a `next` whose message fails
+ * fails the channel, as a failing `next` does at any other time. If opening fails, pending
+ * sends reject and subscribers error with that error (and the channel fails, if `next` had
+ * queued messages); otherwise a later use tries to open again, as after a synchronous throw.
+ * `close()` while opening waits for the transport and closes it.
  */
 export function transportChannel<In = Uint8Array, Out = In>(
-  open: () => MessageTransport,
+  open: () => MessageTransport | Promise<MessageTransport>,
   options: ChannelOptions<In, Out> = {},
 ): Channel<In, Out> {
   return new TransportChannel<In, Out>(open, options);
@@ -50,6 +64,8 @@ export function transportChannel<In = Uint8Array, Out = In>(
 
 class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Out> {
   private transport: MessageTransport | undefined;
+  /** The pending result of `openTransport`, while it is a promise. */
+  private opening: PromiseLike<MessageTransport> | undefined;
   private closing: Promise<void> | undefined;
   private readonly codec: Codec<unknown>;
   readonly highWaterMark: number;
@@ -86,7 +102,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private counts = { received: 0, sent: 0, dropped: 0, undecodable: 0 };
 
   constructor(
-    private readonly openTransport: () => MessageTransport,
+    private readonly openTransport: () => MessageTransport | Promise<MessageTransport>,
     options: ChannelOptions<In, Out>,
   ) {
     super((subscriber) => this.attach(subscriber as Subscriber<unknown>));
@@ -347,10 +363,14 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     if (this.pending === 0 && this.waitingSends.length === 0) this.endWrite();
   }
 
-  /** Encodes and checks a message; the transport is open (callers ensure it first). */
+  /**
+   * Encodes and checks a message. While the transport is still opening (callers have started
+   * it), the check waits for it: see `checkQueued`.
+   */
   private encode(value: Out): Uint8Array {
     const message = this.codec.encode(value);
-    this.transport!.check(message);
+    const transport = this.transport;
+    if (transport !== undefined) transport.check(message);
     return message;
   }
 
@@ -492,9 +512,114 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   // ---- lifecycle -------------------------------------------------------------------------
 
   private ensureOpen(): void {
-    if (this.transport !== undefined) return;
+    if (this.transport === undefined && this.opening === undefined) this.startOpen();
+  }
+
+  /** Off the per-message path (ensureOpen stays small enough to inline). */
+  private startOpen(): void {
     if (this.closing !== undefined) throw new ChannelClosedError('the channel is closed');
-    this.transport = this.openTransport();
+    const opened = this.openTransport();
+    if (!isPromiseLike(opened)) {
+      this.transport = opened;
+      return;
+    }
+    this.opening = opened;
+    opened.then(
+      (transport) => this.opened(transport),
+      (error: unknown) => this.openFailed(error),
+    );
+  }
+
+  /** An asynchronous open finished: start what was waiting for the transport. */
+  private opened(transport: MessageTransport): void {
+    this.opening = undefined;
+    // close() came first: release() has the same promise and closes this transport.
+    if (this.closing !== undefined) return;
+    this.transport = transport;
+    if (this.failure !== undefined) return; // kept only for close() to release
+    if (!this.checkQueued(transport)) return;
+    if (this.writeEnded) {
+      // complete() (or error()) ran while opening, with nothing pending: end the write side now.
+      try {
+        transport.endWrite?.();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
+    if (this.queued > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flush);
+    }
+    if (this.readers.length > 0) this.schedulePump();
+  }
+
+  /**
+   * Checks the messages queued while opening, in order (see `transportChannel`). Returns
+   * `false` when a `next` message failed, which failed the channel.
+   */
+  private checkQueued(transport: MessageTransport): boolean {
+    const queue = this.queue;
+    const settlers = this.settlers;
+    const kept: Uint8Array[] = [];
+    const keptSettlers: PendingSettler[] = [];
+    let s = this.settlersHead;
+    for (let i = this.head; i < queue.length; i++) {
+      const seq = this.acceptedSeq + (i - this.head);
+      const pending = s < settlers.length && settlers[s]!.seq === seq ? settlers[s++] : undefined;
+      try {
+        transport.check(queue[i]!);
+      } catch (error) {
+        if (pending === undefined) {
+          this.fail(error);
+          return false;
+        }
+        pending.settler.reject(error);
+        continue;
+      }
+      if (pending !== undefined) {
+        pending.seq = this.acceptedSeq + kept.length;
+        keptSettlers.push(pending);
+      }
+      kept.push(queue[i]!);
+    }
+    this.queue = kept;
+    this.head = 0;
+    this.settlers = keptSettlers;
+    this.settlersHead = 0;
+    for (let i = 0; i < this.waitingSends.length; i++) {
+      const waiting = this.waitingSends[i]!;
+      try {
+        transport.check(waiting.message);
+      } catch (error) {
+        this.waitingSends.splice(i--, 1);
+        waiting.settler.reject(error);
+      }
+    }
+    // Rejected sends made room: move waiting ones up, as accepting messages would.
+    this.accept(0);
+    return true;
+  }
+
+  /**
+   * An asynchronous open failed: the same outcome as a synchronous throw for everyone who was
+   * waiting (sends reject, subscribers error; queued `next` messages fail the channel).
+   */
+  private openFailed(error: unknown): void {
+    this.opening = undefined;
+    if (this.closing !== undefined || this.failure !== undefined) return;
+    if (this.queued > this.settlers.length - this.settlersHead) {
+      this.fail(error);
+      return;
+    }
+    this.rejectPending(error);
+    const readers = this.readers;
+    this.readers = [];
+    this.valved = 0;
+    for (const reader of readers) {
+      reader.stopListening();
+      reader.subscriber.error(error);
+    }
   }
 
   close(): Promise<void> {
@@ -509,8 +634,16 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     this.rejectPending(
       new ChannelClosedError('the channel was closed with messages still pending'),
     );
-    const transport = this.transport;
+    let transport = this.transport;
     this.transport = undefined;
+    if (transport === undefined && this.opening !== undefined) {
+      // Opening: wait for the transport, so that nothing it opened is left behind.
+      try {
+        transport = await this.opening;
+      } catch {
+        transport = undefined; // it failed: nothing to release
+      }
+    }
     try {
       if (transport !== undefined) await transport.close();
     } finally {
