@@ -8,6 +8,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '@rxipc/native';
 
 import { forgetNamedObject, open, posixShm, shmRing, type Channel } from '../src/index.js';
+import {
+  DATA_OFFSET,
+  DEFAULT_SLOT_SIZE,
+  DEFAULT_SLOTS,
+  HEADER,
+  MAGIC,
+  ringGeometry,
+  SIDE,
+  SIDE_STATE,
+  sideOffset,
+  VERSION,
+} from '../src/shm-ring/layout.js';
+import { openRingSegment } from '../src/shm-ring/ring-segment.js';
 import { existingShm, removeShm, shmName, tsFixtureArgs } from './shm-support.js';
 
 const children = new Set<ChildProcess>();
@@ -46,6 +59,70 @@ function ringChild(args: string[]): { child: ChildProcess; ready: Promise<void> 
 }
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+/**
+ * A ring segment as a creator leaves it when it stops (or dies) part-way through setting it
+ * up: created, and sized only with `size`; the header is written by `finish`, READY last, as
+ * ring-segment.ts does.
+ */
+function halfCreatedRing(
+  name: string,
+  size?: number,
+): { words(): Int32Array; finish(): void; close(): void } {
+  const fd = native.shmOpen(name, { create: true, exclusive: true, mode: 0o600 });
+  let mapping: ReturnType<typeof native.shmMap> | undefined;
+  try {
+    if (size !== undefined) {
+      native.shmTruncate(fd, size);
+      mapping = native.shmMap(fd);
+    }
+  } finally {
+    native.fdClose(fd);
+  }
+  return {
+    words: () => new Int32Array(native.shmBuffer(mapping!)),
+    finish() {
+      const i32 = new Int32Array(native.shmBuffer(mapping!));
+      const geometry = ringGeometry(DEFAULT_SLOTS, DEFAULT_SLOT_SIZE);
+      i32[HEADER.VERSION >> 2] = VERSION;
+      i32[HEADER.CAPACITY >> 2] = geometry.capacity;
+      i32[HEADER.MAX_MESSAGE >> 2] = geometry.slotSize;
+      i32[HEADER.SLOTS >> 2] = geometry.slots;
+      i32[HEADER.DATA_OFFSET >> 2] = DATA_OFFSET;
+      Atomics.store(i32, HEADER.MAGIC >> 2, MAGIC);
+      Atomics.store(i32, HEADER.READY >> 2, 1);
+    },
+    close() {
+      if (mapping !== undefined) native.shmUnmap(mapping);
+      mapping = undefined;
+    },
+  };
+}
+
+/** Runs `work` with a 5 ms interval on the event loop; returns its outcome and the longest gap. */
+async function withTicker<T>(
+  work: () => Promise<T>,
+): Promise<{ outcome: PromiseSettledResult<T>; maxGapMs: number; elapsedMs: number }> {
+  let last = performance.now();
+  let maxGapMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxGapMs = Math.max(maxGapMs, now - last);
+    last = now;
+  }, 5);
+  const started = performance.now();
+  try {
+    const [outcome] = await Promise.allSettled([work()]);
+    const now = performance.now();
+    return {
+      outcome: outcome!,
+      maxGapMs: Math.max(maxGapMs, now - last),
+      elapsedMs: now - started,
+    };
+  } finally {
+    clearInterval(ticker);
+  }
+}
 
 describe('shm ring', () => {
   it('removes its name as soon as both parties have joined, and keeps working', async () => {
@@ -335,5 +412,102 @@ describe('shm ring', () => {
     await Promise.allSettled(sends);
     await closing;
     expect(existingShm()).toEqual([]);
+  });
+
+  it('joins a half-created segment without blocking the event loop, and fails after the timeout', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name); // created, never sized: its creator died
+    try {
+      const joiner = ring(`shm:${name}`);
+      const { outcome, maxGapMs, elapsedMs } = await withTicker(() => joiner.send(bytes(1)));
+      expect(outcome).toMatchObject({
+        status: 'rejected',
+        reason: {
+          code: 'ERR_RXIPC_SHM_LAYOUT',
+          message: expect.stringMatching(
+            new RegExp(`^${name} still had 0 bytes after 2000 ms.*rxipc clean`),
+          ),
+        },
+      });
+      expect(elapsedMs).toBeGreaterThanOrEqual(1990);
+      expect(maxGapMs).toBeLessThan(100);
+      expect(existingShm()).toEqual([name]); // the dead creator's name: rxipc clean's job
+    } finally {
+      creator.close();
+    }
+  });
+
+  it('fails a join of a sized segment that was never marked ready, unmapping it', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name, ringGeometry(DEFAULT_SLOTS, DEFAULT_SLOT_SIZE).totalSize);
+    let mapped = 0;
+    const counting = {
+      ...native,
+      shmMap: (...args: Parameters<typeof native.shmMap>) => (mapped++, native.shmMap(...args)),
+      shmUnmap: (...args: Parameters<typeof native.shmUnmap>) => (
+        mapped--,
+        native.shmUnmap(...args)
+      ),
+    };
+    try {
+      const options = { name, create: 'auto', mode: 0o600, readyTimeoutMs: 150 } as const;
+      const { outcome, maxGapMs } = await withTicker(async () =>
+        openRingSegment(options, counting),
+      );
+      expect(outcome).toMatchObject({
+        status: 'rejected',
+        reason: {
+          code: 'ERR_RXIPC_SHM_LAYOUT',
+          message: expect.stringContaining(`${name} was not marked ready within 150 ms`),
+        },
+      });
+      expect(maxGapMs).toBeLessThan(100);
+      expect(mapped).toBe(0);
+    } finally {
+      creator.close();
+    }
+  });
+
+  it('lets a joiner that arrives before the creator has finished join once READY is set', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name, ringGeometry(DEFAULT_SLOTS, DEFAULT_SLOT_SIZE).totalSize);
+    try {
+      const joiner = ring(`shm:${name}`);
+      const sent = joiner.send(bytes(1, 2, 3)); // queued while the joiner waits
+      let settled = false;
+      void sent.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(settled).toBe(false);
+      expect(joiner.pending).toBe(1);
+      creator.finish();
+      await sent;
+      // A second party joins the same ring (the hand-made creator claimed no side) and reads it.
+      const reader = ring(`shm:${name}`);
+      expect([...(await firstValueFrom(reader))]).toEqual([1, 2, 3]);
+      expect(existingShm()).toEqual([]); // both sides claimed: the name is gone
+    } finally {
+      creator.close();
+    }
+  });
+
+  it('close() during a join that waits for the creator leaves nothing behind', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name, ringGeometry(DEFAULT_SLOTS, DEFAULT_SLOT_SIZE).totalSize);
+    try {
+      const joiner = ring(`shm:${name}`);
+      const sent = joiner.send(bytes(1));
+      const closing = joiner.close();
+      await expect(sent).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+      creator.finish();
+      await closing;
+      // The joiner claimed side 0 once the segment was ready, and left it at once.
+      expect(creator.words()[(sideOffset(0) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.LEFT);
+      expect(creator.words()[(sideOffset(1) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.FREE);
+    } finally {
+      creator.close();
+    }
   });
 });

@@ -30,7 +30,7 @@ import { FrameTooLargeError } from '../errors.js';
 import { registerNamedObject } from '../registry/named-objects.js';
 import { PeerDiedError, ShmClosedError, ShmLayoutError } from '../shm/errors.js';
 import { checkShmName, checkSize } from '../shm/names.js';
-import { openNamedSegment, sleep } from '../shm/open-named.js';
+import { openNamedSegmentSync, sleep, SYNC_READY_WAIT_MS } from '../shm/open-named.js';
 import { unlinkQuietly } from '../shm/posix-shm.js';
 
 /** 'RXSV' as a little-endian word. */
@@ -79,7 +79,10 @@ export interface SharedValueOptions<T> {
  * subscribing emits the current value, then each new one.
  *
  * The cell is created (mode `0o600`, `O_EXCL`, recorded in the registry of named objects) with
- * `initial`, or joined if it exists. Work happens at call time, synchronously. Writes from
+ * `initial`, or joined if it exists. Work happens at call time, synchronously: joining a cell
+ * that another process has created but not finished setting up waits for it at most 5 ms
+ * (blocking; a live creator takes microseconds), then throws `ERR_RXIPC_SHM_LAYOUT` (a
+ * creator that died while setting it up: remove the name with `rxipc clean`). Writes from
  * any process are serialized; a reader never sees half a write (a seqlock). Subscribers in
  * this process get this process's writes synchronously, as from a `BehaviorSubject`, and other
  * processes' writes from a futex waiter thread: several quick writes may arrive as one (the
@@ -97,7 +100,8 @@ export interface SharedValueOptions<T> {
  * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for a malformed name, or no `initial` when the
  * cell must be created.
  * @throws {SystemError} `EEXIST`, `ENOENT` (with `create`), `EACCES`, `EMFILE`.
- * @throws {ShmLayoutError} `ERR_RXIPC_SHM_LAYOUT` when the segment is not a shared value.
+ * @throws {ShmLayoutError} `ERR_RXIPC_SHM_LAYOUT` when the segment is not a shared value, or
+ * was not finished by its creator within 5 ms.
  */
 export function sharedValue<T>(options: SharedValueOptions<T>): SharedValue<T> {
   return new SharedValue<T>(options);
@@ -145,7 +149,9 @@ export class SharedValue<T> extends Observable<T> {
     }
     const mode = options.mode ?? 0o600;
     let release: ((removeNow?: boolean) => void) | undefined;
-    const opened = openNamedSegment(
+    // Synchronous by contract: a cell another process is still setting up is polled for at
+    // most SYNC_READY_WAIT_MS (its creator finishes within microseconds of creating the name).
+    const opened = openNamedSegmentSync(
       {
         name: this.name,
         create,
@@ -153,7 +159,7 @@ export class SharedValue<T> extends Observable<T> {
         size: DATA + capacity,
         minSize: DATA,
         readyOffset: WORD.READY * 4,
-        readyTimeoutMs: 2000,
+        readyTimeoutMs: SYNC_READY_WAIT_MS,
         what: 'shared value',
       },
       this.binding,

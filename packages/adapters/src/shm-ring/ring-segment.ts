@@ -6,7 +6,7 @@ import type { Binding, ShmMappingHandle } from '@rxipc/native';
 
 import { isAlive, registerNamedObject, startTimeOf } from '../registry/named-objects.js';
 import { RingBusyError, ShmLayoutError } from '../shm/errors.js';
-import { openNamedSegment } from '../shm/open-named.js';
+import { openNamedSegment, type OpenedSegment } from '../shm/open-named.js';
 import { unlinkQuietly } from '../shm/posix-shm.js';
 import {
   DATA_OFFSET,
@@ -32,7 +32,10 @@ export interface RingSegmentOptions {
   /** `'auto'`: create unless it exists; `'never'`: join only; `'always'`: create only. */
   readonly create: 'auto' | 'never' | 'always';
   readonly mode: number;
-  /** Milliseconds to wait for a segment another process is still setting up. */
+  /**
+   * Milliseconds a joiner waits (asynchronously) for a segment another process is still
+   * setting up, before it fails with `ERR_RXIPC_SHM_LAYOUT`.
+   */
   readonly readyTimeoutMs: number;
 }
 
@@ -70,11 +73,21 @@ export interface RingSegment {
 let ownStartTime: number | undefined;
 
 /**
- * Creates or joins the ring segment `options.name` and claims a free side. Synchronous: a
- * segment that another process has created but not finished setting up is polled for up to
- * `readyTimeoutMs` (the creator does it in one go, so this takes microseconds).
+ * Creates or joins the ring segment `options.name` and claims a free side.
+ *
+ * Never blocks the event loop. Creating is synchronous (the creator writes the header and sets
+ * READY in one go), and so is joining a finished segment, the usual case. Joining a segment
+ * whose creator has created the name but not yet sized it or set READY returns a promise: the
+ * joiner looks again on a timer (1 ms, doubling up to 16 ms; see `openNamedSegment`) and
+ * rejects with `ERR_RXIPC_SHM_LAYOUT` after `readyTimeoutMs` (a creator that died while
+ * setting the segment up). The side is claimed only once the segment is ready, so a joiner
+ * that gives up leaves nothing behind (the half-made name is the dead creator's: `rxipc clean`
+ * removes it).
  */
-export function openRingSegment(options: RingSegmentOptions, binding: Binding): RingSegment {
+export function openRingSegment(
+  options: RingSegmentOptions,
+  binding: Binding,
+): RingSegment | Promise<RingSegment> {
   const { name } = options;
   const geometry = ringGeometry(
     options.slots ?? DEFAULT_SLOTS,
@@ -84,9 +97,47 @@ export function openRingSegment(options: RingSegmentOptions, binding: Binding): 
   // late exit hook never removes a newer segment that reuses the name.
   let words: Int32Array | undefined;
   let release: ((removeNow?: boolean) => void) | undefined;
-  let mapping: ShmMappingHandle | undefined;
+  const failed = (error: unknown, mapping: ShmMappingHandle | undefined): never => {
+    if (mapping !== undefined) binding.shmUnmap(mapping);
+    if (release !== undefined) {
+      // Unmapped above: remove the name directly (it is ours, we created it just now).
+      release();
+      unlinkQuietly(binding, name);
+    }
+    throw error;
+  };
+  const setUp = (opened: OpenedSegment): RingSegment => {
+    const { mapping } = opened;
+    try {
+      const buffer = binding.shmBuffer(mapping);
+      const i32 = new Int32Array(buffer);
+      words = i32;
+      if (opened.created) {
+        i32[HEADER.VERSION >> 2] = VERSION;
+        i32[HEADER.CAPACITY >> 2] = geometry.capacity;
+        i32[HEADER.MAX_MESSAGE >> 2] = geometry.slotSize;
+        i32[HEADER.SLOTS >> 2] = geometry.slots;
+        i32[HEADER.DATA_OFFSET >> 2] = DATA_OFFSET;
+        Atomics.store(i32, HEADER.MAGIC >> 2, MAGIC);
+        Atomics.store(i32, HEADER.READY >> 2, 1);
+        return claim(name, mapping, buffer, geometry, true, binding, release);
+      }
+      return claim(
+        name,
+        mapping,
+        buffer,
+        readGeometry(name, buffer, options),
+        false,
+        binding,
+        undefined,
+      );
+    } catch (error) {
+      return failed(error, mapping);
+    }
+  };
+  let opened: OpenedSegment | Promise<OpenedSegment>;
   try {
-    const opened = openNamedSegment(
+    opened = openNamedSegment(
       {
         name,
         create: options.create,
@@ -107,38 +158,11 @@ export function openRingSegment(options: RingSegmentOptions, binding: Binding): 
         });
       },
     );
-    mapping = opened.mapping;
-    const buffer = binding.shmBuffer(mapping);
-    const i32 = new Int32Array(buffer);
-    words = i32;
-    if (opened.created) {
-      i32[HEADER.VERSION >> 2] = VERSION;
-      i32[HEADER.CAPACITY >> 2] = geometry.capacity;
-      i32[HEADER.MAX_MESSAGE >> 2] = geometry.slotSize;
-      i32[HEADER.SLOTS >> 2] = geometry.slots;
-      i32[HEADER.DATA_OFFSET >> 2] = DATA_OFFSET;
-      Atomics.store(i32, HEADER.MAGIC >> 2, MAGIC);
-      Atomics.store(i32, HEADER.READY >> 2, 1);
-      return claim(name, mapping, buffer, geometry, true, binding, release);
-    }
-    return claim(
-      name,
-      mapping,
-      buffer,
-      readGeometry(name, buffer, options),
-      false,
-      binding,
-      undefined,
-    );
   } catch (error) {
-    if (mapping !== undefined) binding.shmUnmap(mapping);
-    if (release !== undefined) {
-      // Unmapped above: remove the name directly (it is ours, we created it just now).
-      release();
-      unlinkQuietly(binding, name);
-    }
-    throw error;
+    return failed(error, undefined);
   }
+  // Only a joiner waits, and a joiner has registered nothing: a failed wait has nothing to undo.
+  return opened instanceof Promise ? opened.then(setUp) : setUp(opened);
 }
 
 function readGeometry(

@@ -20,6 +20,9 @@ export const shmRingAdapter = defineAdapter<ShmRingEndpoint>({
   connect: (endpoint) => connectShmRing(endpoint),
 });
 
+/** How long a joiner waits for a creator to finish setting the segment up. */
+const READY_TIMEOUT_MS = 2000;
+
 let mallocTuned = false;
 
 /**
@@ -40,11 +43,15 @@ function tuneMallocOnce(binding: Binding): void {
   binding.mallopt({ mmapThreshold: 32 * 1024 * 1024, trimThreshold: 256 * 1024 * 1024 });
 }
 
-/** Opens the ring an endpoint names (creating or joining it) and returns its transport. */
+/**
+ * Opens the ring an endpoint names (creating or joining it) and returns its transport, or a
+ * promise of it while a joiner waits (up to 2 s, without blocking) for the creator to finish
+ * setting the segment up.
+ */
 export function connectShmRing(
   endpoint: ShmRingEndpoint,
   binding: Binding = native,
-): MessageTransport {
+): MessageTransport | Promise<MessageTransport> {
   // The geometry is checked before anything is created, so an impossible one costs nothing.
   ringGeometry(endpoint.slots ?? DEFAULT_SLOTS, endpoint.slotSize ?? DEFAULT_SLOT_SIZE);
   if ((endpoint.tuneMalloc ?? true) && (endpoint.slotSize ?? DEFAULT_SLOT_SIZE) >= COPY_ALONE) {
@@ -57,7 +64,7 @@ export function connectShmRing(
       ...(endpoint.slotSize === undefined ? {} : { slotSize: endpoint.slotSize }),
       create: endpoint.create ?? 'auto',
       mode: endpoint.mode ?? 0o600,
-      readyTimeoutMs: 2000,
+      readyTimeoutMs: READY_TIMEOUT_MS,
     },
     {
       zeroCopy: endpoint.zeroCopy ?? false,

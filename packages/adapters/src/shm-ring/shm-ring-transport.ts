@@ -65,14 +65,25 @@ const READER_WAKE_FRACTION = 1 / 8;
 const WRITER_WAKE_FRACTION = 1 / 2;
 
 /**
- * Opens (creating or joining) the ring segment and returns its transport. Synchronous.
+ * Opens (creating or joining) the ring segment and returns its transport: at once, or a
+ * promise when joining has to wait for the creator to finish the segment (see
+ * `openRingSegment`).
  */
 export function shmRingTransport(
   segmentOptions: RingSegmentOptions,
   options: ShmRingTransportOptions,
   binding: Binding = defaultBinding,
-): MessageTransport {
-  return new ShmRingTransport(openRingSegment(segmentOptions, binding), options, binding);
+): MessageTransport | Promise<MessageTransport> {
+  const transportOn = (segment: RingSegment): MessageTransport => {
+    try {
+      return new ShmRingTransport(segment, options, binding);
+    } catch (error) {
+      segment.close();
+      throw error;
+    }
+  };
+  const segment = openRingSegment(segmentOptions, binding);
+  return segment instanceof Promise ? segment.then(transportOn) : transportOn(segment);
 }
 
 class ShmRingTransport implements MessageTransport {

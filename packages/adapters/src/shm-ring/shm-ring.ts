@@ -29,6 +29,9 @@ export interface ShmRingOptions<In = Uint8Array, Out = In> extends ChannelOption
  * claim the two sides, and the second removes the name at once, so that nothing is left
  * behind whatever happens next (the memory goes with the last mapping). A third party gets
  * `ERR_RXIPC_SHM_RING_BUSY`. The creator also removes the name on `close()` if nobody joined.
+ * A joiner that finds the segment still being set up by its creator waits for it without
+ * blocking the event loop (sends queue, subscribers wait), for up to 2 s: a creator that died
+ * while setting it up makes the channel fail with `ERR_RXIPC_SHM_LAYOUT`.
  *
  * Each direction holds at least `slots` messages of up to `slotSize` bytes (many more small
  * ones). Reading: every message present is delivered on one wake-up, copied out in batches
@@ -54,8 +57,9 @@ export interface ShmRingOptions<In = Uint8Array, Out = In> extends ChannelOption
  * @throws {InvalidUriError} `ERR_INVALID_ARG_VALUE`, at call time, listing every problem.
  * @throws {SystemError} through the channel: `EEXIST`/`ENOENT` (with `create`), `EACCES`,
  * `EMFILE`, `ENOMEM`, `EPIPE` (sending after the peer closed); project errors
- * `ERR_RXIPC_PEER_DIED`, `ERR_RXIPC_SHM_RING_BUSY`, `ERR_RXIPC_SHM_LAYOUT` (not a ring, or
- * different geometry), `ERR_RXIPC_FRAME_TOO_LARGE` (a message over `slotSize`).
+ * `ERR_RXIPC_PEER_DIED`, `ERR_RXIPC_SHM_RING_BUSY`, `ERR_RXIPC_SHM_LAYOUT` (not a ring,
+ * different geometry, or never finished by its creator), `ERR_RXIPC_FRAME_TOO_LARGE` (a message
+ * over `slotSize`).
  */
 export function shmRing<In = Uint8Array, Out = In>(
   target: string | ShmRingEndpoint,

@@ -1,7 +1,8 @@
 /**
  * Creating or joining a named POSIX segment that holds an rxipc structure (a ring, a shared
  * value): `O_EXCL` first so the caller knows whether it is the creator, and for a joiner, a
- * short wait until the creator has sized and initialized it. Internal.
+ * wait until the creator has sized and initialized it: asynchronous (timer re-checks), or for
+ * an explicit synchronous call, at most a few milliseconds. Internal.
  */
 import type { Binding, FdHandle, ShmMappingHandle } from '@rxipc/native';
 
@@ -33,64 +34,173 @@ export interface OpenedSegment {
 }
 
 /**
+ * How often a joiner that waits asynchronously looks again: after 1 ms, then twice as long each
+ * time up to this (a live creator finishes within microseconds of creating the name, so the
+ * first re-check nearly always succeeds; a dead one costs a check every 16 ms until timeout).
+ */
+const MAX_RECHECK_MS = 16;
+
+/** How long {@link openNamedSegmentSync} may block the event loop at most, in ms. */
+export const SYNC_READY_WAIT_MS = 5;
+
+/**
  * Opens the segment and maps all of it. A creator gets it sized and zeroed, and must set the
  * ready word itself once it has written the header. A joiner gets it once the ready word is 1.
  * `onCreated` runs right after a successful exclusive creation, before anything that can fail,
  * so that the caller can record the object (and remove it if the rest fails).
+ *
+ * Never blocks. The creator, and a joiner of a finished segment (the usual case), get the
+ * segment synchronously. A joiner of a segment that its creator has not finished setting up
+ * (still size 0, or READY still 0) gets a promise: it looks again on a timer (1 ms, doubling up
+ * to 16 ms) until the segment is ready, or rejects with `ERR_RXIPC_SHM_LAYOUT` after
+ * `readyTimeoutMs`. The timer keeps the event loop alive while it waits (at most
+ * `readyTimeoutMs`), so that a program whose only work is this join does not exit half-way.
+ * The descriptor stays open while waiting, so the size seen is that of the segment named when
+ * the call was made, even if the name is removed and reused meanwhile.
+ *
+ * (Not a futex on READY: the first thing a joiner may have to wait for is the size, which has
+ * no word to wait on, a creator that died never wakes anyone, so a timer is needed anyway, and
+ * a waiter thread per join costs more than the few timer ticks a live creator needs.)
  */
 export function openNamedSegment(
   options: OpenNamedOptions,
   binding: Binding,
   onCreated: () => void,
-): OpenedSegment {
-  const { name } = options;
-  let fd: FdHandle | undefined;
-  let created = false;
-  if (options.create !== 'never') {
-    try {
-      fd = binding.shmOpen(name, { create: true, exclusive: true, mode: options.mode });
-      created = true;
-    } catch (error) {
-      if (options.create === 'always' || !isSystemError(error, 'EEXIST')) throw error;
-    }
-  }
-  fd ??= binding.shmOpen(name);
+): OpenedSegment | Promise<OpenedSegment> {
+  const { fd, created } = openFd(options, binding);
+  let waiting = false;
   try {
     if (created) {
       onCreated();
       binding.shmTruncate(fd, options.size);
       return { mapping: binding.shmMap(fd), created };
     }
-    return { mapping: mapWhenReady(fd, options, binding), created };
+    const join = new Join(fd, options, binding);
+    const mapping = join.tryMap();
+    if (mapping !== undefined) return { mapping, created };
+    waiting = true;
+    return join.wait().then((ready) => ({ mapping: ready, created }));
+  } finally {
+    if (!waiting) binding.fdClose(fd);
+  }
+}
+
+/**
+ * {@link openNamedSegment} for an explicit synchronous user call (`sharedValue()`): a joiner
+ * of an unfinished segment polls it for at most `min(readyTimeoutMs, SYNC_READY_WAIT_MS)`
+ * (5 ms, sleeping 50 us at a time), then throws `ERR_RXIPC_SHM_LAYOUT`. A live creator
+ * finishes within microseconds of creating the name, so this only fails for a dead creator
+ * (or one that was preempted for milliseconds: calling again then succeeds).
+ */
+export function openNamedSegmentSync(
+  options: OpenNamedOptions,
+  binding: Binding,
+  onCreated: () => void,
+): OpenedSegment {
+  const { fd, created } = openFd(options, binding);
+  try {
+    if (created) {
+      onCreated();
+      binding.shmTruncate(fd, options.size);
+      return { mapping: binding.shmMap(fd), created };
+    }
+    const join = new Join(fd, options, binding);
+    const waitMs = Math.min(options.readyTimeoutMs, SYNC_READY_WAIT_MS);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const mapping = join.tryMap();
+      if (mapping !== undefined) return { mapping, created };
+      if (performance.now() >= deadline) throw join.notReady(waitMs);
+      sleep(0.05);
+    }
   } finally {
     binding.fdClose(fd);
   }
 }
 
-function mapWhenReady(fd: FdHandle, options: OpenNamedOptions, binding: Binding): ShmMappingHandle {
-  const deadline = Date.now() + options.readyTimeoutMs;
-  // The creator sizes the segment with one ftruncate, so once it has at least the smallest
-  // size, that is its final size.
-  while (binding.shmSize(fd) < options.minSize) {
-    if (Date.now() >= deadline) {
-      throw new ShmLayoutError(
-        `${options.name} has ${binding.shmSize(fd)} bytes, too few for an rxipc ${options.what}: its creator never finished setting it up, or it is something else (remove a stale one with rxipc clean)`,
-      );
+function openFd(options: OpenNamedOptions, binding: Binding): { fd: FdHandle; created: boolean } {
+  const { name } = options;
+  if (options.create !== 'never') {
+    try {
+      return {
+        fd: binding.shmOpen(name, { create: true, exclusive: true, mode: options.mode }),
+        created: true,
+      };
+    } catch (error) {
+      if (options.create === 'always' || !isSystemError(error, 'EEXIST')) throw error;
     }
-    sleep(1);
   }
-  const mapping = binding.shmMap(fd);
-  const i32 = new Int32Array(binding.shmBuffer(mapping));
-  while (Atomics.load(i32, options.readyOffset >> 2) !== 1) {
-    if (Date.now() >= deadline) {
-      binding.shmUnmap(mapping);
-      throw new ShmLayoutError(
-        `${options.name} was never marked ready: not an rxipc ${options.what}, or a stale one whose creator died while setting it up (remove it with rxipc clean)`,
-      );
+  return { fd: binding.shmOpen(name), created: false };
+}
+
+/** A joiner's view of a segment that may not be finished yet. Owns `fd` only in `wait`. */
+class Join {
+  private mapping: ShmMappingHandle | undefined;
+  private i32: Int32Array | undefined;
+
+  constructor(
+    private readonly fd: FdHandle,
+    private readonly options: OpenNamedOptions,
+    private readonly binding: Binding,
+  ) {}
+
+  /** The mapping if the segment is ready now; `undefined` if not yet. Never waits. */
+  tryMap(): ShmMappingHandle | undefined {
+    const { binding, options } = this;
+    if (this.mapping === undefined) {
+      // The creator sizes the segment with one ftruncate, so once it has at least the
+      // smallest size, that is its final size.
+      if (binding.shmSize(this.fd) < options.minSize) return undefined;
+      this.mapping = binding.shmMap(this.fd);
+      this.i32 = new Int32Array(binding.shmBuffer(this.mapping));
     }
-    sleep(1);
+    if (Atomics.load(this.i32!, options.readyOffset >> 2) !== 1) return undefined;
+    const mapping = this.mapping;
+    this.mapping = undefined;
+    this.i32 = undefined;
+    return mapping;
   }
-  return mapping;
+
+  /** Re-checks on a timer until ready or `readyTimeoutMs`; closes `fd` in the end. */
+  async wait(): Promise<ShmMappingHandle> {
+    const { options } = this;
+    const deadline = performance.now() + options.readyTimeoutMs;
+    let delay = 1;
+    try {
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw this.notReady(options.readyTimeoutMs);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.ceil(left))));
+        delay = Math.min(delay * 2, MAX_RECHECK_MS);
+        const mapping = this.tryMap();
+        if (mapping !== undefined) return mapping;
+      }
+    } catch (error) {
+      this.release();
+      throw error;
+    } finally {
+      this.binding.fdClose(this.fd);
+    }
+  }
+
+  /** The error for a segment still unfinished after `waitedMs`; unmaps what was mapped. */
+  notReady(waitedMs: number): ShmLayoutError {
+    const { name, what } = this.options;
+    const sized = this.mapping !== undefined;
+    const size = sized ? 0 : this.binding.shmSize(this.fd);
+    this.release();
+    return new ShmLayoutError(
+      sized
+        ? `${name} was not marked ready within ${waitedMs} ms: not an rxipc ${what}, or a stale one whose creator died while setting it up (remove it with rxipc clean, or shm_unlink ${name}, and open again)`
+        : `${name} still had ${size} bytes after ${waitedMs} ms, too few for an rxipc ${what}: its creator died before setting it up, or it is something else (remove a stale one with rxipc clean, or shm_unlink ${name}, and open again)`,
+    );
+  }
+
+  private release(): void {
+    if (this.mapping !== undefined) this.binding.shmUnmap(this.mapping);
+    this.mapping = undefined;
+    this.i32 = undefined;
+  }
 }
 
 /** Blocks this thread for `ms` milliseconds (only while a peer finishes creating a segment). */
