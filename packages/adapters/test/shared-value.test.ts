@@ -2,6 +2,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { native } from '@rxipc/native';
+
 import { posixShm, sharedValue, type SharedValue } from '../src/index.js';
 import { uniformCodec } from './fixtures/uniform-codec.js';
 import { existingShm, removeShm, shmName, tsFixtureArgs } from './shm-support.js';
@@ -188,5 +190,19 @@ describe('sharedValue', () => {
     expect(() => sharedValue({ name: shmName() })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
+  });
+
+  it('gives up on a cell its creator never finished within a few milliseconds', () => {
+    const name = shmName();
+    // Created but never sized or marked ready: a creator that died while setting it up.
+    native.fdClose(native.shmOpen(name, { create: true, exclusive: true, mode: 0o600 }));
+    const started = performance.now();
+    expect(() => sharedValue({ name, create: 'never' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_RXIPC_SHM_LAYOUT',
+        message: expect.stringMatching(/still had 0 bytes after 5 ms.*rxipc clean/),
+      }),
+    );
+    expect(performance.now() - started).toBeLessThan(50);
   });
 });
