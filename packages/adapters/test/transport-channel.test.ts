@@ -141,6 +141,21 @@ describe('transportChannel', () => {
     await channel.close();
   });
 
+  it('refuses what a plugin codec encodes to something other than a Uint8Array', async () => {
+    const transport = new FakeTransport();
+    const sloppy = {
+      name: 'sloppy',
+      encode: (value: string) => new DataView(new TextEncoder().encode(value).buffer),
+      decode: utf8Codec.decode,
+    } as unknown as typeof utf8Codec;
+    const channel = transportChannel<string>(() => transport, { codec: sloppy });
+    await expect(channel.send('hello')).rejects.toThrow(
+      'the sloppy codec returned [object DataView], not a Uint8Array',
+    );
+    expect(transport.accepted).toEqual([]);
+    await channel.close();
+  });
+
   it('rejects pending sends with ERR_RXIPC_CHANNEL_CLOSED on close', async () => {
     const transport = new FakeTransport();
     transport.capacity = 0;

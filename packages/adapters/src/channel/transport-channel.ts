@@ -84,7 +84,12 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private watchingReadable = false;
 
   // Outbound.
+  /**
+   * Messages `[head, tail)` wait for the transport. The array is reused (emptied by clearing its
+   * slots, not replaced), so that storing into it stays an inlined store on the hot path.
+   */
   private queue: Uint8Array[] = [];
+  private tail = 0;
   private head = 0;
   /** Messages accepted by the transport so far: the `seq` of the queue's head. */
   private acceptedSeq = 0;
@@ -118,11 +123,11 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
 
   /** Messages not yet accepted by the kernel: queued ones and `send` calls waiting for room. */
   get pending(): number {
-    return this.queue.length - this.head + this.waitingSends.length;
+    return this.tail - this.head + this.waitingSends.length;
   }
 
   private get queued(): number {
-    return this.queue.length - this.head;
+    return this.tail - this.head;
   }
 
   get stats(): ChannelStats {
@@ -369,6 +374,13 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
    */
   private encode(value: Out): Uint8Array {
     const message = this.codec.encode(value);
+    // Transports read `length` (V8 inlines it; `byteLength` is a call): a plugin codec that
+    // returns something else than bytes is caught here (the raw codec checks its input itself).
+    if (this.codec !== rawCodec && !(message instanceof Uint8Array)) {
+      throw new TypeError(
+        `the ${this.codec.name} codec returned ${Object.prototype.toString.call(message)}, not a Uint8Array`,
+      );
+    }
     const transport = this.transport;
     if (transport !== undefined) transport.check(message);
     return message;
@@ -380,7 +392,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   }
 
   private enqueue(message: Uint8Array): void {
-    this.queue.push(message);
+    this.queue[this.tail++] = message;
     if (!this.flushScheduled && !this.watchingWritable) {
       this.flushScheduled = true;
       // Coalesce every message queued in this tick into as few writes as possible.
@@ -391,9 +403,11 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private dropOldest(): boolean {
     // Only a message that has not been started may go: the transport may hold part of the head.
     const victim = this.head + 1;
-    if (victim >= this.queue.length) return false;
+    if (victim >= this.tail) return false;
     const seq = this.acceptedSeq + 1;
-    this.queue.splice(victim, 1);
+    this.queue.copyWithin(victim, victim + 1, this.tail);
+    this.clearSlots(this.tail - 1, this.tail);
+    this.tail--;
     // Later messages move up one place; a send() whose message this was is rejected.
     for (let i = this.settlersHead; i < this.settlers.length; i++) {
       const pending = this.settlers[i]!;
@@ -417,7 +431,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     if (transport === undefined || this.closing !== undefined || this.failure !== undefined) return;
     try {
       while (this.queued > 0) {
-        const accepted = transport.send(this.queue, this.head, this.queue.length);
+        const accepted = transport.send(this.queue, this.head, this.tail);
         if (accepted === 0) {
           this.setWatchWritable(true);
           return;
@@ -437,21 +451,32 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     this.acceptedSeq += count;
     this.counts.sent += count;
     if (this.settlersHead < this.settlers.length) this.resolveAccepted();
-    if (this.head === this.queue.length) {
-      this.queue = [];
+    if (this.head === this.tail) {
+      this.clearSlots(0, this.tail);
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+      this.tail = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
+      // Mostly sent: move the rest to the front.
+      const rest = this.tail - this.head;
+      this.queue.copyWithin(0, this.head, this.tail);
+      this.clearSlots(rest, this.tail);
       this.head = 0;
+      this.tail = rest;
     }
     while (this.waitingSends.length > 0 && this.queued < this.highWaterMark) {
       const { message, settler } = this.waitingSends.shift()!;
       this.settleWhenAccepted(settler);
-      this.queue.push(message);
+      this.queue[this.tail++] = message;
     }
     if (this.pending < this.highWaterMark && this.readyWaiters.length > 0) {
       for (const resolve of this.readyWaiters.splice(0)) resolve();
     }
+  }
+
+  /** Lets go of the messages in slots `[from, to)` (they were sent or moved), for the GC. */
+  private clearSlots(from: number, to: number): void {
+    // The slots are reused: an empty slot holds undefined until the next message goes there.
+    (this.queue as (Uint8Array | undefined)[]).fill(undefined, from, to);
   }
 
   private resolveAccepted(): void {
@@ -501,6 +526,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     const waiting = this.waitingSends.splice(0);
     this.acceptedSeq += this.queued;
     this.queue = [];
+    this.tail = 0;
     this.head = 0;
     this.settlers = [];
     this.settlersHead = 0;
@@ -564,7 +590,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     const kept: Uint8Array[] = [];
     const keptSettlers: PendingSettler[] = [];
     let s = this.settlersHead;
-    for (let i = this.head; i < queue.length; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const seq = this.acceptedSeq + (i - this.head);
       const pending = s < settlers.length && settlers[s]!.seq === seq ? settlers[s++] : undefined;
       try {
@@ -585,6 +611,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     }
     this.queue = kept;
     this.head = 0;
+    this.tail = kept.length;
     this.settlers = keptSettlers;
     this.settlersHead = 0;
     for (let i = 0; i < this.waitingSends.length; i++) {
