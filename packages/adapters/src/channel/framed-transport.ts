@@ -69,7 +69,7 @@ class FramedTransport implements MessageTransport {
         this.decoder.filled!(n);
         continue;
       }
-      if (this.readBuffer.byteLength - this.readPosition < MIN_READ_ROOM) {
+      if (this.readBuffer.length - this.readPosition < MIN_READ_ROOM) {
         this.readBuffer = new Uint8Array(READ_CHUNK);
         this.readPosition = 0;
       }
@@ -112,13 +112,13 @@ class FramedTransport implements MessageTransport {
       i++
     ) {
       const payload = messages[i]!;
-      const frameLength = framing.prefixLength + payload.byteLength + framing.suffix.byteLength;
+      const frameLength = framing.prefixLength + payload.length + framing.suffix.length;
       const skip = i === start ? this.headWritten : 0;
-      if (frameLength <= COALESCE_LIMIT && scratchAt + frameLength <= scratch.byteLength) {
+      if (frameLength <= COALESCE_LIMIT && scratchAt + frameLength <= scratch.length) {
         const at = scratchAt;
-        framing.writePrefix(scratch, at, payload.byteLength);
+        framing.writePrefix(scratch, at, payload.length);
         scratch.set(payload, at + framing.prefixLength);
-        scratch.set(framing.suffix, at + framing.prefixLength + payload.byteLength);
+        scratch.set(framing.suffix, at + framing.prefixLength + payload.length);
         scratchAt += frameLength;
         if (skip > 0) runStart = at + skip;
       } else if (frameLength <= COALESCE_LIMIT) {
@@ -129,13 +129,13 @@ class FramedTransport implements MessageTransport {
         flushRun();
         let parts: Uint8Array[] = [payload];
         if (framing.prefixLength > 0) {
-          if (scratchAt + framing.prefixLength > scratch.byteLength) break;
-          framing.writePrefix(scratch, scratchAt, payload.byteLength);
+          if (scratchAt + framing.prefixLength > scratch.length) break;
+          framing.writePrefix(scratch, scratchAt, payload.length);
           parts = [scratch.subarray(scratchAt, scratchAt + framing.prefixLength), payload];
           scratchAt += framing.prefixLength;
           runStart = scratchAt;
         }
-        if (framing.suffix.byteLength > 0) parts.push(framing.suffix);
+        if (framing.suffix.length > 0) parts.push(framing.suffix);
         pushSkipping(iov, parts, skip);
       }
       lengths.push(frameLength);
@@ -169,8 +169,8 @@ class FramedTransport implements MessageTransport {
 function pushSkipping(iov: Uint8Array[], parts: readonly Uint8Array[], skip: number): void {
   let left = skip;
   for (const part of parts) {
-    if (left >= part.byteLength) {
-      left -= part.byteLength;
+    if (left >= part.length) {
+      left -= part.length;
       continue;
     }
     iov.push(left > 0 ? part.subarray(left) : part);

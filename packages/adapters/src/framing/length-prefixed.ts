@@ -22,9 +22,9 @@ export const lengthPrefixed: Framing = {
   },
   suffix: EMPTY,
   check(payload, maxFrameSize) {
-    if (payload.byteLength > maxFrameSize) {
+    if (payload.length > maxFrameSize) {
       throw new FrameTooLargeError(
-        `a message of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`,
+        `a message of ${payload.length} bytes exceeds maxFrameSize ${maxFrameSize}`,
       );
     }
   },
@@ -52,7 +52,7 @@ class LengthDecoder implements FrameDecoder {
     const { chunk } = this;
     if (this.partial !== undefined) return this.continuePartial();
 
-    const available = chunk.byteLength - this.offset;
+    const available = chunk.length - this.offset;
     if (this.headerFilled === 0 && available >= PREFIX) {
       const at = this.offset;
       const length =
@@ -69,7 +69,7 @@ class LengthDecoder implements FrameDecoder {
     }
 
     // A prefix split across chunks.
-    while (this.headerFilled < PREFIX && this.offset < chunk.byteLength) {
+    while (this.headerFilled < PREFIX && this.offset < chunk.length) {
       this.header[this.headerFilled++] = chunk[this.offset++]!;
     }
     if (this.headerFilled < PREFIX) return undefined;
@@ -82,8 +82,8 @@ class LengthDecoder implements FrameDecoder {
 
   directTarget(): Uint8Array | undefined {
     const partial = this.partial;
-    if (partial === undefined || this.offset < this.chunk.byteLength) return undefined;
-    const rest = partial.byteLength - this.partialFilled;
+    if (partial === undefined || this.offset < this.chunk.length) return undefined;
+    const rest = partial.length - this.partialFilled;
     return rest >= DIRECT_READ_MIN ? partial.subarray(this.partialFilled) : undefined;
   }
 
@@ -92,11 +92,11 @@ class LengthDecoder implements FrameDecoder {
   }
 
   end(): Uint8Array | undefined {
-    const pendingHeader = this.headerFilled > 0 || this.offset < this.chunk.byteLength;
+    const pendingHeader = this.headerFilled > 0 || this.offset < this.chunk.length;
     if (this.partial !== undefined || pendingHeader) {
       const have =
         this.partial !== undefined
-          ? `${this.partialFilled} of ${this.partial.byteLength} payload bytes`
+          ? `${this.partialFilled} of ${this.partial.length} payload bytes`
           : 'part of a length prefix';
       throw new TruncatedFrameError(`the stream ended inside a frame (${have} received)`);
     }
@@ -111,14 +111,11 @@ class LengthDecoder implements FrameDecoder {
 
   private continuePartial(): Uint8Array | undefined {
     const partial = this.partial!;
-    const take = Math.min(
-      partial.byteLength - this.partialFilled,
-      this.chunk.byteLength - this.offset,
-    );
+    const take = Math.min(partial.length - this.partialFilled, this.chunk.length - this.offset);
     partial.set(this.chunk.subarray(this.offset, this.offset + take), this.partialFilled);
     this.partialFilled += take;
     this.offset += take;
-    if (this.partialFilled < partial.byteLength) return undefined;
+    if (this.partialFilled < partial.length) return undefined;
     this.partial = undefined;
     return partial;
   }

@@ -17,9 +17,9 @@ export const lineFraming: Framing = {
   writePrefix() {},
   suffix: SUFFIX,
   check(payload, maxFrameSize) {
-    if (payload.byteLength > maxFrameSize) {
+    if (payload.length > maxFrameSize) {
       throw new FrameTooLargeError(
-        `a line of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`,
+        `a line of ${payload.length} bytes exceeds maxFrameSize ${maxFrameSize}`,
       );
     }
     if (payload.includes(NEWLINE)) {
@@ -45,17 +45,17 @@ class LineDecoder implements FrameDecoder {
 
   next(): Uint8Array | undefined {
     const { chunk, offset } = this;
-    if (offset >= chunk.byteLength) return undefined;
+    if (offset >= chunk.length) return undefined;
     const newline = chunk.indexOf(NEWLINE, offset);
     if (newline === -1) {
       this.carry(chunk.subarray(offset));
-      this.offset = chunk.byteLength;
+      this.offset = chunk.length;
       return undefined;
     }
     this.offset = newline + 1;
     const tail = chunk.subarray(offset, newline);
     if (this.carriedLength === 0) {
-      this.checkLength(tail.byteLength);
+      this.checkLength(tail.length);
       return tail;
     }
     this.carry(tail);
@@ -64,13 +64,13 @@ class LineDecoder implements FrameDecoder {
 
   end(): Uint8Array | undefined {
     const rest = this.chunk.subarray(this.offset);
-    this.offset = this.chunk.byteLength;
-    if (rest.byteLength > 0) this.carry(rest);
+    this.offset = this.chunk.length;
+    if (rest.length > 0) this.carry(rest);
     return this.carriedLength > 0 || this.carried.length > 0 ? this.takeCarried() : undefined;
   }
 
   private carry(part: Uint8Array): void {
-    this.carriedLength += part.byteLength;
+    this.carriedLength += part.length;
     this.checkLength(this.carriedLength);
     this.carried.push(part);
   }
@@ -80,7 +80,7 @@ class LineDecoder implements FrameDecoder {
     let at = 0;
     for (const part of this.carried) {
       line.set(part, at);
-      at += part.byteLength;
+      at += part.length;
     }
     this.carried = [];
     this.carriedLength = 0;

@@ -14,9 +14,9 @@ export const rawFraming: Framing = {
   writePrefix() {},
   suffix: EMPTY,
   check(payload, maxFrameSize) {
-    if (payload.byteLength > maxFrameSize) {
+    if (payload.length > maxFrameSize) {
       throw new FrameTooLargeError(
-        `a message of ${payload.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`,
+        `a message of ${payload.length} bytes exceeds maxFrameSize ${maxFrameSize}`,
       );
     }
   },
@@ -27,7 +27,7 @@ class RawDecoder implements FrameDecoder {
   private chunk: Uint8Array | undefined;
 
   push(chunk: Uint8Array): void {
-    this.chunk = chunk.byteLength > 0 ? chunk : undefined;
+    this.chunk = chunk.length > 0 ? chunk : undefined;
   }
 
   next(): Uint8Array | undefined {

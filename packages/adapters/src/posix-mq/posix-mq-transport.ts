@@ -159,19 +159,14 @@ class PosixMqTransport implements MessageTransport {
 
   check(message: Uint8Array): void {
     if (!this.canWrite) throw directionError(this.endpoint.name, 'write');
-    if (message.byteLength > this.maxMessageSize) {
-      throw messageTooLong(
-        this.binding,
-        this.endpoint.name,
-        message.byteLength,
-        this.maxMessageSize,
-      );
+    if (message.length > this.maxMessageSize) {
+      throw messageTooLong(this.binding, this.endpoint.name, message.length, this.maxMessageSize);
     }
   }
 
   receive(): Uint8Array | null {
     if (!this.canRead) throw directionError(this.endpoint.name, 'read');
-    if (this.chunk.byteLength - this.chunkUsed < this.maxMessageSize) {
+    if (this.chunk.length - this.chunkUsed < this.maxMessageSize) {
       this.chunk = this.newChunk();
       this.chunkUsed = 0;
     }

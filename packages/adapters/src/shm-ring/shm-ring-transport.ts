@@ -194,9 +194,9 @@ class ShmRingTransport implements MessageTransport {
   }
 
   check(message: Uint8Array): void {
-    if (message.byteLength > this.maxMessageSize) {
+    if (message.length > this.maxMessageSize) {
       throw new FrameTooLargeError(
-        `a message of ${message.byteLength} bytes does not fit the ring ${this.segment.name}, whose slots hold ${this.maxMessageSize} bytes (slotSize)`,
+        `a message of ${message.length} bytes does not fit the ring ${this.segment.name}, whose slots hold ${this.maxMessageSize} bytes (slotSize)`,
       );
     }
   }
@@ -443,7 +443,7 @@ class ShmRingTransport implements MessageTransport {
     let i = start;
     for (; i < end; i++) {
       const message = messages[i]!;
-      const length = message.byteLength;
+      const length = message.length;
       const record = (length + 11) & ~7;
       let index = head >= capacity ? head - capacity : head;
       const toEnd = capacity - index;
