@@ -40,7 +40,7 @@ class TcpTransport implements ByteStreamTransport {
     socket.pause();
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.buffered += chunk.byteLength;
+      this.buffered += chunk.length;
       if (this.buffered >= READ_HIGH_WATER) socket.pause();
       this.onReadable?.();
     });
@@ -66,13 +66,13 @@ class TcpTransport implements ByteStreamTransport {
       return this.ended ? 0 : null;
     }
     let n = 0;
-    while (n < target.byteLength && this.chunks.length > 0) {
+    while (n < target.length && this.chunks.length > 0) {
       const chunk = this.chunks[0]!;
-      const take = Math.min(chunk.byteLength - this.offset, target.byteLength - n);
+      const take = Math.min(chunk.length - this.offset, target.length - n);
       target.set(chunk.subarray(this.offset, this.offset + take), n);
       n += take;
       this.offset += take;
-      if (this.offset === chunk.byteLength) {
+      if (this.offset === chunk.length) {
         this.chunks.shift();
         this.offset = 0;
       }
@@ -89,7 +89,7 @@ class TcpTransport implements ByteStreamTransport {
     // until the kernel takes it: copy.
     const data = Buffer.concat(chunks);
     this.socket.write(data);
-    return data.byteLength;
+    return data.length;
   }
 
   watchReadable(callback: (() => void) | null): void {

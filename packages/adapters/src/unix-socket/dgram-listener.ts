@@ -98,7 +98,7 @@ class DgramListener implements TransportListener<MessageTransport> {
 
   private readonly read = (): void => {
     for (let i = 0; i < READ_BATCH && this.reading; i++) {
-      if (this.chunk.byteLength - this.position < this.maxMessageSize) {
+      if (this.chunk.length - this.position < this.maxMessageSize) {
         this.chunk = new Uint8Array(Math.max(MIN_CHUNK, this.maxMessageSize));
         this.position = 0;
       }
@@ -233,7 +233,7 @@ class DgramPeer implements MessageTransport {
 
   push(message: Uint8Array): void {
     if (this.closed || this.ended) return;
-    if (message.byteLength === 0 && this.listener.endpoint.eof) this.ended = true;
+    if (message.length === 0 && this.listener.endpoint.eof) this.ended = true;
     else this.inbox.push(message);
     this.notify();
   }
@@ -249,12 +249,12 @@ class DgramPeer implements MessageTransport {
   }
 
   check(message: Uint8Array): void {
-    if (message.byteLength > this.maxMessageSize) {
+    if (message.length > this.maxMessageSize) {
       throw new FrameTooLargeError(
-        `a datagram of ${message.byteLength} bytes exceeds maxMessageSize ${this.maxMessageSize} bytes`,
+        `a datagram of ${message.length} bytes exceeds maxMessageSize ${this.maxMessageSize} bytes`,
       );
     }
-    if (message.byteLength === 0 && this.listener.endpoint.eof) {
+    if (message.length === 0 && this.listener.endpoint.eof) {
       throw new FramingError(
         'an empty datagram cannot be sent with eof=empty: it marks end of stream',
       );

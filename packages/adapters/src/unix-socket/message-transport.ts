@@ -81,12 +81,12 @@ export class UnixMessageTransport extends SocketTransport implements MessageTran
   }
 
   check(message: Uint8Array): void {
-    if (message.byteLength > this.maxMessageSize) {
+    if (message.length > this.maxMessageSize) {
       throw new FrameTooLargeError(
-        `a message of ${message.byteLength} bytes exceeds maxMessageSize ${this.maxMessageSize} bytes of ${this.endpoint.display}`,
+        `a message of ${message.length} bytes exceeds maxMessageSize ${this.maxMessageSize} bytes of ${this.endpoint.display}`,
       );
     }
-    if (message.byteLength === 0 && this.emptyIsEnd) {
+    if (message.length === 0 && this.emptyIsEnd) {
       throw new FramingError(
         this.endpoint.type === 'seqpacket'
           ? 'an empty seqpacket message cannot be sent: recv(2) reads it as end of stream'
@@ -139,7 +139,7 @@ export class UnixMessageTransport extends SocketTransport implements MessageTran
         maxFds: this.endpoint.maxFds,
       });
       if (received === null) return null;
-      length = received.truncated ? room.byteLength + 1 : received.length;
+      length = received.truncated ? room.length + 1 : received.length;
       fds = received.fds;
     }
     if (length === 0 && this.emptyIsEnd && (fds === undefined || fds.length === 0)) return END;
@@ -152,15 +152,15 @@ export class UnixMessageTransport extends SocketTransport implements MessageTran
 
   /** A copy of `bytes` in the chunk (a view of it: no allocation per message). */
   private keep(bytes: Uint8Array): Uint8Array {
-    this.ensureRoom(bytes.byteLength);
+    this.ensureRoom(bytes.length);
     const at = this.position;
     this.chunk.set(bytes, at);
-    this.position += bytes.byteLength;
-    return this.chunk.subarray(at, at + bytes.byteLength);
+    this.position += bytes.length;
+    return this.chunk.subarray(at, at + bytes.length);
   }
 
   private ensureRoom(bytes: number): void {
-    if (this.chunk.byteLength - this.position < bytes) {
+    if (this.chunk.length - this.position < bytes) {
       this.chunk = new Uint8Array(Math.max(MIN_CHUNK, bytes));
       this.position = 0;
     }

@@ -105,7 +105,7 @@ class FdFramedTransport implements MessageTransport {
     framing: Framing,
   ) {
     this.maxMessageSize = framed.maxMessageSize;
-    this.overhead = framing.prefixLength + framing.suffix.byteLength;
+    this.overhead = framing.prefixLength + framing.suffix.length;
     // A channel that accepts no descriptors reads frames as they come, at no extra cost.
     if (stream.acceptsNoFds) this.receive = () => framed.receive();
   }
@@ -117,7 +117,7 @@ class FdFramedTransport implements MessageTransport {
   receive(): Uint8Array | null | typeof END {
     const message = this.framed.receive();
     if (message === null || message === END) return message;
-    this.delivered += this.overhead + message.byteLength;
+    this.delivered += this.overhead + message.length;
     const marks = this.stream.marks;
     while (marks.length > 0 && marks[0]!.end <= this.delivered) {
       attachReceivedFds(message, marks.shift()!.fds);
