@@ -150,6 +150,43 @@ describe('sharedValue', () => {
     }
   });
 
+  it('gives up after maxWaitMs on a cell a live process keeps locked or half-written', () => {
+    const name = shmName();
+    const value = cell({ name, initial: 1, maxWaitMs: 30 });
+    const raw = posixShm({ name });
+    // A live pid that is not ours: a stopped writer looks like this.
+    const live = spawn('sleep', ['30']);
+    children.add(live);
+    try {
+      const words = new Int32Array(raw.buffer);
+      Atomics.store(words, 5, live.pid!); // LOCK
+      let started = performance.now();
+      expect(() => value.next(2)).toThrow(
+        expect.objectContaining({ code: 'ERR_RXIPC_SHM_BUSY', pid: live.pid }),
+      );
+      const lockWait = performance.now() - started;
+      Atomics.add(words, 4, 1); // SEQ odd: in the middle of a write
+      started = performance.now();
+      expect(() => value.value).toThrow(/has been half-written by pid \d+ for over 30 ms/);
+      const readWait = performance.now() - started;
+      for (const waited of [lockWait, readWait]) {
+        expect(waited).toBeGreaterThanOrEqual(29);
+        expect(waited).toBeLessThan(1000);
+      }
+      // The writer finishes: everything works again, and nothing was changed meanwhile.
+      Atomics.add(words, 4, 1);
+      Atomics.store(words, 5, 0);
+      expect(value.value).toBe(1);
+      value.next(3);
+      expect(value.value).toBe(3);
+      expect(() => cell({ name: shmName(), initial: 0, maxWaitMs: -1 })).toThrow(
+        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      );
+    } finally {
+      raw.close();
+    }
+  });
+
   it('completes subscribers and removes a cell it created on close; persist keeps it', () => {
     const name = shmName();
     const value = sharedValue({ name, initial: 'x' });

@@ -28,7 +28,7 @@ import type { Codec } from '../codecs/codec.js';
 import { jsonCodec } from '../codecs/json.js';
 import { FrameTooLargeError } from '../errors.js';
 import { registerNamedObject } from '../registry/named-objects.js';
-import { PeerDiedError, ShmClosedError, ShmLayoutError } from '../shm/errors.js';
+import { PeerDiedError, ShmBusyError, ShmClosedError, ShmLayoutError } from '../shm/errors.js';
 import { checkShmName, checkSize } from '../shm/names.js';
 import { openNamedSegmentSync, sleep, SYNC_READY_WAIT_MS } from '../shm/open-named.js';
 import { unlinkQuietly } from '../shm/posix-shm.js';
@@ -69,6 +69,13 @@ export interface SharedValueOptions<T> {
   readonly mode?: number;
   /** Keep a cell this process created after `close()` and exit. Default `false`. */
   readonly persist?: boolean;
+  /**
+   * The longest a call waits for another process (one holding the writers' lock, or in the
+   * middle of a write), in ms, before it throws `ERR_RXIPC_SHM_BUSY`. The wait blocks the
+   * event loop (every call is synchronous), so it is short: a write takes microseconds, and
+   * only a stopped process or a slow `update` function holds the cell longer. Default 50.
+   */
+  readonly maxWaitMs?: number;
   /** The native binding (tests pass a fake kernel). */
   readonly binding?: Binding;
 }
@@ -83,7 +90,10 @@ export interface SharedValueOptions<T> {
  * that another process has created but not finished setting up waits for it at most 5 ms
  * (blocking; a live creator takes microseconds), then throws `ERR_RXIPC_SHM_LAYOUT` (a
  * creator that died while setting it up: remove the name with `rxipc clean`). Writes from
- * any process are serialized; a reader never sees half a write (a seqlock). Subscribers in
+ * any process are serialized; a reader never sees half a write (a seqlock). A call that finds
+ * the cell held by another live process (stopped mid-write, or in a slow `update`) waits at
+ * most `maxWaitMs` (default 50, blocking: the calls are synchronous), then throws
+ * `ERR_RXIPC_SHM_BUSY`. Subscribers in
  * this process get this process's writes synchronously, as from a `BehaviorSubject`, and other
  * processes' writes from a futex waiter thread: several quick writes may arrive as one (the
  * latest), never out of order. `close()` completes the subscribers, unmaps, and removes a cell
@@ -102,6 +112,8 @@ export interface SharedValueOptions<T> {
  * @throws {SystemError} `EEXIST`, `ENOENT` (with `create`), `EACCES`, `EMFILE`.
  * @throws {ShmLayoutError} `ERR_RXIPC_SHM_LAYOUT` when the segment is not a shared value, or
  * was not finished by its creator within 5 ms.
+ * @throws {ShmBusyError} `ERR_RXIPC_SHM_BUSY` (from `value`, `next`, `update`) when another live
+ * process holds the cell for more than `maxWaitMs`.
  */
 export function sharedValue<T>(options: SharedValueOptions<T>): SharedValue<T> {
   return new SharedValue<T>(options);
@@ -124,6 +136,7 @@ export class SharedValue<T> extends Observable<T> {
   private readonly subscribers = new Set<Subscriber<T>>();
   private readonly release: ((removeNow?: boolean) => void) | undefined;
   private readonly persist: boolean;
+  private readonly maxWaitMs: number;
   private waiter: WaiterHandle | undefined;
   /** The SEQ of the last value emitted to this process's subscribers. */
   private seenSeq = -1;
@@ -135,6 +148,15 @@ export class SharedValue<T> extends Observable<T> {
     this.binding = options.binding ?? native;
     this.codec = options.codec ?? (jsonCodec as Codec<T>);
     this.persist = options.persist ?? false;
+    this.maxWaitMs = options.maxWaitMs ?? 50;
+    if (!Number.isFinite(this.maxWaitMs) || this.maxWaitMs < 0 || this.maxWaitMs > 10_000) {
+      throw Object.assign(
+        new RangeError(
+          `sharedValue ${this.name}: maxWaitMs must be 0 .. 10000 ms, got ${String(options.maxWaitMs)}`,
+        ),
+        { code: 'ERR_OUT_OF_RANGE' },
+      );
+    }
     const create = options.create ?? 'auto';
     const capacity = checkSize(options.maxBytes ?? 4096, 'maxBytes');
     const initial =
@@ -324,6 +346,7 @@ export class SharedValue<T> extends Observable<T> {
   /** A consistent copy of the value and the SEQ it belongs to. */
   private read(): { seq: number; value: T } {
     const { i32, u8 } = this;
+    const wait = { deadline: 0, state: 0 };
     for (let attempt = 1; ; attempt++) {
       const before = Atomics.load(i32, WORD.SEQ);
       if ((before & 1) === 0) {
@@ -343,9 +366,35 @@ export class SharedValue<T> extends Observable<T> {
             owner,
           );
         }
+        this.waitOrGiveUp(wait, Atomics.load(i32, WORD.SEQ), owner, 'half-written');
         sleep(0.05);
       }
     }
+  }
+
+  /**
+   * The bound on waiting for another process: `wait.state` is what the caller waits on to
+   * change (SEQ, or the lock's owner). The clock starts on the first call and again whenever
+   * that changed (the other side made progress: this is busy, not stuck); once `maxWaitMs`
+   * pass without change, throws `ShmBusyError`.
+   */
+  private waitOrGiveUp(
+    wait: { deadline: number; state: number },
+    state: number,
+    owner: number,
+    doing: string,
+  ): void {
+    const now = performance.now();
+    if (wait.deadline === 0 || state !== wait.state) {
+      wait.deadline = now + this.maxWaitMs;
+      wait.state = state;
+      return;
+    }
+    if (now < wait.deadline) return;
+    throw new ShmBusyError(
+      `the shared value ${this.name} has been ${doing} by ${owner === 0 ? 'another process' : `pid ${owner}`} for over ${this.maxWaitMs} ms (maxWaitMs); that process is alive but not finishing (stopped, or a slow update function): try again later`,
+      owner,
+    );
   }
 
   /** Writes under the lock; returns the new (even) SEQ. */
@@ -366,6 +415,7 @@ export class SharedValue<T> extends Observable<T> {
   private lock(): void {
     const { i32 } = this;
     const me = process.pid;
+    const wait = { deadline: 0, state: 0 };
     for (let attempt = 1; ; attempt++) {
       const owner = Atomics.compareExchange(i32, WORD.LOCK, 0, me);
       if (owner === 0) return;
@@ -374,7 +424,10 @@ export class SharedValue<T> extends Observable<T> {
         // never waits for itself: writes are synchronous).
         if (Atomics.compareExchange(i32, WORD.LOCK, owner, me) === owner) return;
       }
-      if (attempt > 256) sleep(0.05);
+      if (attempt > 256) {
+        this.waitOrGiveUp(wait, owner, owner, 'locked');
+        sleep(0.05);
+      }
     }
   }
 

@@ -46,6 +46,23 @@ export class RingCorruptError extends Error {
   readonly code = 'ERR_RXIPC_SHM_RING_CORRUPT';
 }
 
+/**
+ * A shared value stayed busy longer than its `maxWaitMs`: another process, still alive, holds
+ * the writers' lock (a slow `update` function, or a stopped process) or stopped in the middle
+ * of a write. The call gives up instead of blocking the event loop; the value is unchanged.
+ */
+export class ShmBusyError extends Error {
+  override readonly name = 'ShmBusyError';
+  readonly code = 'ERR_RXIPC_SHM_BUSY';
+  constructor(
+    message: string,
+    /** The pid holding the lock, 0 when unknown. */
+    readonly pid: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A ring already has its two parties; a third cannot join. */
 export class RingBusyError extends Error {
   override readonly name = 'RingBusyError';

@@ -13,6 +13,7 @@ export {
   PeerDiedError,
   RingBusyError,
   RingCorruptError,
+  ShmBusyError,
   ShmClosedError,
   ShmLayoutError,
 } from './errors.js';
