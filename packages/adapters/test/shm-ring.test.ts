@@ -307,6 +307,8 @@ describe('shm ring', () => {
       if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     expect((await received).map((m) => m[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // A spin holds the event loop: more than 10 ms of it is refused.
+    expect(() => ring(`shm:${shmName()}?spinMicros=10001`)).toThrow(/spinMicros/);
   });
 
   it('ends the reader with ERR_RXIPC_PEER_DIED when the writer dies in the middle of a write', async () => {

@@ -40,7 +40,11 @@ export interface ShmRingEndpoint {
   readonly zeroCopy?: boolean;
   /** The smallest message delivered zero-copy (default 65536). */
   readonly zeroCopyMinSize?: number;
-  /** Microseconds to poll an empty ring before sleeping (default 0: sleep at once). */
+  /**
+   * Microseconds to poll an empty ring before sleeping (default 0: sleep at once; at most
+   * 10000). The poll runs on the event loop and holds it for that long each time the ring
+   * runs empty, so keep it short: it pays only when both processes have a CPU of their own.
+   */
   readonly spinMicros?: number;
   /** How often a waiting side checks that its peer is alive, in ms (default 200). */
   readonly livenessMs?: number;
@@ -78,7 +82,7 @@ export function parseShmRingUri(parts: UriParts): Parsed<ShmRingEndpoint> {
       mode: modeParam(parts),
       zeroCopy: boolParam(parts, 'zeroCopy'),
       zeroCopyMinSize: intParam(parts, 'zeroCopyMinSize', 0, 2 ** 30),
-      spinMicros: intParam(parts, 'spinMicros', 0, 1_000_000),
+      spinMicros: intParam(parts, 'spinMicros', 0, 10_000),
       livenessMs: intParam(parts, 'livenessMs', 1, 60_000),
       tuneMalloc: boolParam(parts, 'tuneMalloc'),
     }),
