@@ -15,7 +15,7 @@ const received = { messages: 0, bytes: 0, start: 0n };
 function deliver(message: Uint8Array): void {
   if (received.messages === 0) received.start = process.hrtime.bigint();
   received.messages++;
-  received.bytes += message.byteLength;
+  received.bytes += message.length;
 }
 
 const header = new Uint8Array(4);
@@ -25,14 +25,14 @@ let partialFilled = 0;
 
 function parse(chunk: Uint8Array): void {
   let at = 0;
-  const end = chunk.byteLength;
+  const end = chunk.length;
   while (at < end) {
     if (partial !== undefined) {
-      const take = Math.min(partial.byteLength - partialFilled, end - at);
+      const take = Math.min(partial.length - partialFilled, end - at);
       partial.set(chunk.subarray(at, at + take), partialFilled);
       partialFilled += take;
       at += take;
-      if (partialFilled < partial.byteLength) return;
+      if (partialFilled < partial.length) return;
       const message = partial;
       partial = undefined;
       deliver(message);
