@@ -28,11 +28,6 @@
 #define BENCH_PROGRAM "locks"
 #include "bench-common.h"
 
-static void ready(void) {
-    printf("{\"event\":\"ready\"}\n");
-    fflush(stdout);
-}
-
 static void result(long count, double seconds) {
     printf("{\"event\":\"result\",\"messages\":%ld,\"bytes\":0,\"seconds\":%.9f}\n", count,
            seconds);

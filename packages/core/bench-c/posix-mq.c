@@ -15,15 +15,8 @@
  * Built by the bench with `cc -O2`; nothing but libc (glibc has mq_* in libc since 2.34).
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <mqueue.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #define BENCH_PROGRAM "posix-mq"
 #include "bench-common.h"
@@ -51,44 +44,26 @@ static int reader(const char *name, long count, long size) {
     if (mq_getattr(q, &attr) != 0) die("mq_getattr");
     char *buf = malloc((size_t)attr.mq_msgsize);
     if (buf == NULL) die("malloc");
-    long messages = 0;
-    uint64_t bytes = 0, checksum = 0;
-    double first = 0;
+    struct tally tally = {0};
 
-    printf("{\"event\":\"ready\"}\n");
-    fflush(stdout);
-    while (messages < count) {
+    ready();
+    while (tally.messages < count) {
         ssize_t n = mq_receive(q, buf, (size_t)attr.mq_msgsize, NULL);
         if (n < 0) {
             if (errno == EINTR) continue;
             die("mq_receive");
         }
-        if (messages == 0) first = now();
-        if (n != size) {
-            fprintf(stderr, "posix-mq: message of %zd bytes, expected %ld\n", n, size);
-            return 1;
-        }
-        messages++;
-        bytes += (uint64_t)n;
-        checksum += n > 0 ? (uint8_t)buf[0] : 0;
+        check_length(n, size);
+        count_message(&tally, (const uint8_t *)buf, (size_t)n);
     }
-    double last = now();
-    printf("{\"event\":\"result\",\"messages\":%ld,\"bytes\":%" PRIu64
-           ",\"seconds\":%.9f,\"checksum\":%" PRIu64 "}\n",
-           messages, bytes, last - first, checksum);
-    fflush(stdout);
+    report(&tally, now());
     mq_close(q);
     free(buf);
     return 0;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5 || (strcmp(argv[1], "write") != 0 && strcmp(argv[1], "read") != 0)) {
-        fprintf(stderr, "usage: posix-mq write|read COUNT SIZE NAME\n");
-        return 2;
-    }
-    long count = parse(argv[2], "COUNT");
-    long size = parse(argv[3], "SIZE");
-    return strcmp(argv[1], "write") == 0 ? writer(argv[4], count, size)
-                                         : reader(argv[4], count, size);
+    struct bench_args args = parse_args(argc, argv, "NAME");
+    return args.write ? writer(args.target, args.count, args.size)
+                      : reader(args.target, args.count, args.size);
 }

@@ -264,8 +264,7 @@ int main(int argc, char **argv) {
     int creator = strcmp(mode, "read") == 0 || strcmp(mode, "pong") == 0;
     if (creator) {
         create_ring(name, slots, slot_size);
-        printf("{\"event\":\"ready\"}\n");
-        fflush(stdout);
+        ready();
     } else {
         join_ring(name);
     }

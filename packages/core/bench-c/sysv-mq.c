@@ -15,14 +15,7 @@
  * Built by the bench with `cc -O2`; nothing but libc.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/msg.h>
-#include <time.h>
 
 #define BENCH_PROGRAM "sysv-mq"
 #include "bench-common.h"
@@ -49,43 +42,25 @@ static int writer(int id, long count, long size) {
 static int reader(int id, long count, long size) {
     struct message *m = malloc(sizeof(struct message) + 65536);
     if (m == NULL) die("malloc");
-    long messages = 0;
-    uint64_t bytes = 0, checksum = 0;
-    double first = 0;
+    struct tally tally = {0};
 
-    printf("{\"event\":\"ready\"}\n");
-    fflush(stdout);
-    while (messages < count) {
+    ready();
+    while (tally.messages < count) {
         ssize_t n = msgrcv(id, m, 65536, 0, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
             die("msgrcv");
         }
-        if (messages == 0) first = now();
-        if (n != size) {
-            fprintf(stderr, "sysv-mq: message of %zd bytes, expected %ld\n", n, size);
-            return 1;
-        }
-        messages++;
-        bytes += (uint64_t)n;
-        checksum += n > 0 ? (uint8_t)m->mtext[0] : 0;
+        check_length(n, size);
+        count_message(&tally, (const uint8_t *)m->mtext, (size_t)n);
     }
-    double last = now();
-    printf("{\"event\":\"result\",\"messages\":%ld,\"bytes\":%" PRIu64
-           ",\"seconds\":%.9f,\"checksum\":%" PRIu64 "}\n",
-           messages, bytes, last - first, checksum);
-    fflush(stdout);
+    report(&tally, now());
     free(m);
     return 0;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5 || (strcmp(argv[1], "write") != 0 && strcmp(argv[1], "read") != 0)) {
-        fprintf(stderr, "usage: sysv-mq write|read COUNT SIZE MSQID\n");
-        return 2;
-    }
-    long count = parse(argv[2], "COUNT");
-    long size = parse(argv[3], "SIZE");
-    int id = (int)parse(argv[4], "MSQID");
-    return strcmp(argv[1], "write") == 0 ? writer(id, count, size) : reader(id, count, size);
+    struct bench_args args = parse_args(argc, argv, "MSQID");
+    int id = (int)parse(args.target, "MSQID");
+    return args.write ? writer(id, args.count, args.size) : reader(id, args.count, args.size);
 }
