@@ -19,20 +19,25 @@ std::string RangeText(int64_t min, int64_t max) {
 
 bool IsPlainObject(Napi::Value value) { return value.Type() == napi_object && !value.IsArray(); }
 
-}  // namespace
-
-int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min,
-                   int64_t max) {
-    Napi::Value value = info[index];
-    if (!value.IsNumber()) throw ArgTypeError(info.Env(), name, "of type number", value);
+// `value` (an argument or an option) as an integer in [min, max].
+int64_t CheckedInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min,
+                       int64_t max) {
+    if (!value.IsNumber()) throw ArgTypeError(env, name, "of type number", value);
 
     double number = value.As<Napi::Number>().DoubleValue();
     // The comparisons are made in double: every bound used here is a safe integer, so they are
     // exact, and NaN fails all of them.
     bool ok = std::isfinite(number) && std::trunc(number) == number &&
               number >= static_cast<double>(min) && number <= static_cast<double>(max);
-    if (!ok) throw ArgRangeError(info.Env(), name, RangeText(min, max), Show(value));
+    if (!ok) throw ArgRangeError(env, name, RangeText(min, max), Show(value));
     return static_cast<int64_t>(number);
+}
+
+}  // namespace
+
+int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min,
+                   int64_t max) {
+    return CheckedInteger(info.Env(), info[index], name, min, max);
 }
 
 int FdArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
@@ -84,6 +89,20 @@ std::optional<bool> OptionalBoolOption(const std::optional<Napi::Object>& option
 bool BoolOption(const std::optional<Napi::Object>& options, const char* key, const char* name,
                 bool fallback) {
     return OptionalBoolOption(options, key, name).value_or(fallback);
+}
+
+std::optional<int64_t> OptionalIntegerOption(const std::optional<Napi::Object>& options,
+                                             const char* key, const char* name, int64_t min,
+                                             int64_t max) {
+    if (!options) return std::nullopt;
+    Napi::Value value = options->Get(key);  // may run a getter (see args.h)
+    if (value.IsUndefined()) return std::nullopt;
+    return CheckedInteger(options->Env(), value, name, min, max);
+}
+
+int64_t IntegerOption(const std::optional<Napi::Object>& options, const char* key, const char* name,
+                      int64_t min, int64_t max, int64_t fallback) {
+    return OptionalIntegerOption(options, key, name, min, max).value_or(fallback);
 }
 
 Bytes ViewBytes(Napi::Env env, Napi::Value value, const char* name) {

@@ -54,6 +54,16 @@ bool BoolOption(const std::optional<Napi::Object>& options, const char* key, con
 std::optional<bool> OptionalBoolOption(const std::optional<Napi::Object>& options, const char* key,
                                        const char* name);
 
+// options[key] as an integer in [min, max] (checked as IntegerArg checks), or nullopt when
+// undefined (or there are no options).
+std::optional<int64_t> OptionalIntegerOption(const std::optional<Napi::Object>& options,
+                                             const char* key, const char* name, int64_t min,
+                                             int64_t max);
+
+// options[key] as an integer in [min, max]; undefined (or no options) gives `fallback`.
+int64_t IntegerOption(const std::optional<Napi::Object>& options, const char* key, const char* name,
+                      int64_t min, int64_t max, int64_t fallback);
+
 // The memory behind an ArrayBufferView (any TypedArray, Buffer or DataView). A view over a
 // detached ArrayBuffer is a TypeError: its memory is gone. Reading the view runs no user code.
 struct Bytes {

@@ -147,9 +147,9 @@ struct flock RangeArg(const Napi::CallbackInfo& info, size_t index, bool allow_u
                                                 : "lock.type must be 'read' or 'write'");
     }
     int64_t start =
-        OptionalIntegerIn(options, "start", "lock.start", 0, kMaxSafeInteger).value_or(0);
+        OptionalIntegerOption(options, "start", "lock.start", 0, kMaxSafeInteger).value_or(0);
     int64_t length =
-        OptionalIntegerIn(options, "length", "lock.length", 0, kMaxSafeInteger).value_or(0);
+        OptionalIntegerOption(options, "length", "lock.length", 0, kMaxSafeInteger).value_or(0);
     struct flock lock = {};
     lock.l_type = type;
     lock.l_whence = SEEK_SET;

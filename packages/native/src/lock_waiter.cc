@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -277,26 +276,6 @@ void LockWaiter::ReleaseWaitResources() {
 }
 
 // ---- argument helpers -----------------------------------------------------------------------
-
-std::optional<int64_t> OptionalIntegerIn(const std::optional<Napi::Object>& options,
-                                         const char* key, const char* name, int64_t min,
-                                         int64_t max) {
-    if (!options) return std::nullopt;
-    Napi::Value value = options->Get(key);
-    if (value.IsUndefined()) return std::nullopt;
-    Napi::Env env = options->Env();
-    if (!value.IsNumber()) throw ArgTypeError(env, name, "of type number", value);
-    double number = value.As<Napi::Number>().DoubleValue();
-    // Every bound is a safe integer, so the comparisons in double are exact; NaN fails them.
-    bool ok = std::isfinite(number) && std::trunc(number) == number &&
-              number >= static_cast<double>(min) && number <= static_cast<double>(max);
-    if (!ok) {
-        throw ArgRangeError(
-            env, name, "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max),
-            value.ToString().Utf8Value());
-    }
-    return static_cast<int64_t>(number);
-}
 
 Napi::TypeError InvalidArgValue(Napi::Env env, const std::string& message) {
     Napi::TypeError error = Napi::TypeError::New(env, message);

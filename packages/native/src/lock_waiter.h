@@ -158,11 +158,6 @@ class LockWaiter : public Waiter {
 
 // ---- argument helpers shared by the lock files ----------------------------------------------
 
-// options[key] as an integer in [min, max], or nullopt when undefined. May run a getter.
-std::optional<int64_t> OptionalIntegerIn(const std::optional<Napi::Object>& options,
-                                         const char* key, const char* name, int64_t min,
-                                         int64_t max);
-
 // A string argument that must be one of `choices`; returns its index. TypeError
 // ERR_INVALID_ARG_VALUE otherwise.
 int ChoiceArg(const Napi::CallbackInfo& info, size_t index, const char* name,

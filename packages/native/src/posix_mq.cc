@@ -59,24 +59,6 @@ std::string QueueNameArg(const Napi::CallbackInfo& info, size_t index) {
     return name;
 }
 
-std::optional<int64_t> OptionalIntegerOption(const std::optional<Napi::Object>& options,
-                                             const char* key, const char* name, int64_t min,
-                                             int64_t max) {
-    if (!options) return std::nullopt;
-    Napi::Value value = options->Get(key);
-    if (value.IsUndefined()) return std::nullopt;
-    Napi::Env env = options->Env();
-    if (!value.IsNumber()) throw ArgTypeError(env, name, "of type number", value);
-    double number = value.As<Napi::Number>().DoubleValue();
-    if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) ||
-        static_cast<double>(static_cast<int64_t>(number)) != number) {
-        throw ArgRangeError(
-            env, name, "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max),
-            value.ToString().Utf8Value());
-    }
-    return static_cast<int64_t>(number);
-}
-
 /* mqOpen(name: string, options: { read?: boolean; write?: boolean; create?: boolean;
           exclusive?: boolean; mode?: number; maxmsg?: number; msgsize?: number }): FdHandle
    mq_open(3) with O_NONBLOCK | O_CLOEXEC, O_RDONLY/O_WRONLY/O_RDWR from read/write (at least

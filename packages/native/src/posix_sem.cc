@@ -180,9 +180,9 @@ Napi::Value SemOpen(const Napi::CallbackInfo& info) {
     std::optional<Napi::Object> options = OptionsArg(info, 1, "options");
     bool create = BoolOption(options, "create", "options.create", false);
     bool exclusive = BoolOption(options, "exclusive", "options.exclusive", false);
-    int64_t mode = OptionalIntegerIn(options, "mode", "options.mode", 0, 0777).value_or(0600);
+    int64_t mode = OptionalIntegerOption(options, "mode", "options.mode", 0, 0777).value_or(0600);
     int64_t value =
-        OptionalIntegerIn(options, "value", "options.value", 0, kSemValueMax).value_or(0);
+        OptionalIntegerOption(options, "value", "options.value", 0, kSemValueMax).value_or(0);
     if (exclusive && !create)
         throw InvalidArgValue(env, "semOpen: options.exclusive needs options.create");
 

@@ -295,7 +295,7 @@ Napi::Value RobustMutexCondWait(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::optional<Napi::Object> options = OptionsArg(info, 2, "options");
     int64_t timeout_ms =
-        OptionalIntegerIn(options, "timeoutMs", "options.timeoutMs", 1, INT_MAX).value_or(100);
+        OptionalIntegerOption(options, "timeoutMs", "options.timeoutMs", 1, INT_MAX).value_or(100);
     bool consistent = BoolOption(options, "markConsistent", "options.markConsistent", false);
     CondVar& cond = UnwrapHandle<CondVar>(info, 1, "cond");
     Waiter& waiter = UnwrapHandle<Waiter>(info, 0, "waiter");

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cmath>
 #include <string>
 
 #include "args.h"
@@ -130,24 +129,6 @@ int ShmMapping::DoClose() {
     data_ = nullptr;
     length_ = 0;
     return err;
-}
-
-int64_t IntegerOption(const std::optional<Napi::Object>& options, const char* key, const char* name,
-                      int64_t min, int64_t max, int64_t fallback) {
-    if (!options) return fallback;
-    Napi::Env env = options->Env();
-    Napi::Value value = options->Get(key);  // may run a getter; see args.h
-    if (value.IsUndefined()) return fallback;
-    if (!value.IsNumber()) throw ArgTypeError(env, name, "of type number", value);
-    double number = value.As<Napi::Number>().DoubleValue();
-    bool ok = std::isfinite(number) && std::trunc(number) == number &&
-              number >= static_cast<double>(min) && number <= static_cast<double>(max);
-    if (!ok) {
-        throw ArgRangeError(
-            env, name, "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max),
-            value.ToString().Utf8Value());
-    }
-    return static_cast<int64_t>(number);
 }
 
 namespace {

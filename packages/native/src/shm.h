@@ -29,7 +29,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "handle.h"
@@ -82,10 +81,5 @@ class ShmMapping : public Handle {
     std::vector<napi_ref> buffers_;  // weak references to the ArrayBuffers handed out
     size_t prune_at_ = 16;
 };
-
-// options[key] as an integer in [min, max], or `fallback` when it is undefined (or there are no
-// options). TypeError for a non-number, RangeError out of range. May run a getter (args.h).
-int64_t IntegerOption(const std::optional<Napi::Object>& options, const char* key, const char* name,
-                      int64_t min, int64_t max, int64_t fallback);
 
 }  // namespace rxipc

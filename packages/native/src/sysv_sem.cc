@@ -155,9 +155,9 @@ std::vector<struct sembuf> OpsArg(const Napi::CallbackInfo& info, size_t index, 
         std::optional<Napi::Object> object = element.As<Napi::Object>();
         std::string num_name = prefix + ".num";
         std::string op_name = prefix + ".op";
-        auto num = OptionalIntegerIn(object, "num", num_name.c_str(), 0, USHRT_MAX);
+        auto num = OptionalIntegerOption(object, "num", num_name.c_str(), 0, USHRT_MAX);
         // struct sembuf's sem_op is a short.
-        auto op = OptionalIntegerIn(object, "op", op_name.c_str(), SHRT_MIN, SHRT_MAX);
+        auto op = OptionalIntegerOption(object, "op", op_name.c_str(), SHRT_MIN, SHRT_MAX);
         bool undo = BoolOption(object, "undo", (prefix + ".undo").c_str(), false);
         bool nowait = BoolOption(object, "nowait", (prefix + ".nowait").c_str(), false);
         if (!num || !op) {
@@ -263,7 +263,7 @@ Napi::Value SysvSemGet(const Napi::CallbackInfo& info) {
     std::optional<Napi::Object> options = OptionsArg(info, 2, "options");
     bool create = BoolOption(options, "create", "options.create", false);
     bool exclusive = BoolOption(options, "exclusive", "options.exclusive", false);
-    int64_t mode = OptionalIntegerIn(options, "mode", "options.mode", 0, 0777).value_or(0600);
+    int64_t mode = OptionalIntegerOption(options, "mode", "options.mode", 0, 0777).value_or(0600);
     if (key == IPC_PRIVATE && !create) {
         throw InvalidArgValue(env,
                               "sysvSemGet: key 0 is IPC_PRIVATE, which always creates a new set; "
