@@ -26,6 +26,33 @@
 namespace rxipc {
 namespace {
 
+// A lock waiter on a descriptor (flock or OFD lock). It keeps the descriptor's handle alive,
+// and closing the descriptor closes the waiter first (Fd::Attach), so target_ stays open for as
+// long as the thread can use it.
+class FdLockWaiter : public SignalLockWaiter {
+  protected:
+    FdLockWaiter(Napi::Env env, Fd& fd, Napi::Value fd_object)
+        : SignalLockWaiter(env),
+          target_(fd.fd()),
+          fd_(&fd),
+          fd_ref_(Napi::Reference<Napi::Value>::New(fd_object, 1)) {
+        fd.Attach(this);
+    }
+
+    void DetachTarget() final {
+        if (fd_ == nullptr) return;
+        fd_->Detach(this);
+        fd_ = nullptr;
+        fd_ref_.Reset();
+    }
+
+    const int target_;  // the Fd cannot close it before closing (and joining) us
+
+  private:
+    Fd* fd_;
+    Napi::Reference<Napi::Value> fd_ref_;
+};
+
 // ---- flock ----------------------------------------------------------------------------------
 
 int FlockOperation(const Napi::CallbackInfo& info, size_t index, bool allow_unlock) {
@@ -37,32 +64,15 @@ int FlockOperation(const Napi::CallbackInfo& info, size_t index, bool allow_unlo
 }
 
 // One blocking flock at a time in the waiter's thread; a release is LOCK_UN.
-class FlockWaiter final : public LockWaiter {
+class FlockWaiter final : public FdLockWaiter {
   public:
     FlockWaiter(Napi::Env env, Fd& fd, Napi::Value fd_object, int operation)
-        : LockWaiter(env),
-          fd_(&fd),
-          fd_ref_(Napi::Reference<Napi::Value>::New(fd_object, 1)),
-          target_(fd.fd()),
-          operation_(operation) {
-        fd.Attach(this);
-    }
+        : FdLockWaiter(env, fd, fd_object), operation_(operation) {}
 
   protected:
     int Acquire(const char** syscall) override {
-        for (;;) {
-            if (!interrupter_.Enter(interrupt_)) return ECANCELED;
-            int result = flock(target_, operation_);
-            int err = result == 0 ? 0 : errno;
-            interrupter_.Leave();
-            if (result == 0) return 0;
-            if (err == EINTR) {
-                if (Interrupted()) return ECANCELED;
-                continue;
-            }
-            *syscall = "flock";
-            return err;
-        }
+        return AcquireInterruptibly("flock", syscall,
+                                    [this] { return flock(target_, operation_); });
     }
 
     int ReleaseAcquired(bool /*mark_consistent*/, const char** syscall) override {
@@ -71,21 +81,8 @@ class FlockWaiter final : public LockWaiter {
         return errno;
     }
 
-    void InterruptCall() override { interrupter_.Interrupt(); }
-
-    void DetachTarget() override {
-        if (fd_ == nullptr) return;
-        fd_->Detach(this);
-        fd_ = nullptr;
-        fd_ref_.Reset();
-    }
-
   private:
-    Fd* fd_;
-    Napi::Reference<Napi::Value> fd_ref_;
-    const int target_;  // the Fd cannot close it before closing (and joining) us
     const int operation_;
-    SignalInterrupter interrupter_;
 };
 
 /* flock(fd: FdHandle, mode: 'shared' | 'exclusive' | 'unlock'): boolean
@@ -172,33 +169,17 @@ const char* OfdHint(int err) {
 }
 
 // One blocking F_OFD_SETLKW at a time in the waiter's thread; a release unlocks the range.
-class OfdLockWaiter final : public LockWaiter {
+class OfdLockWaiter final : public FdLockWaiter {
   public:
     OfdLockWaiter(Napi::Env env, Fd& fd, Napi::Value fd_object, struct flock lock)
-        : LockWaiter(env),
-          fd_(&fd),
-          fd_ref_(Napi::Reference<Napi::Value>::New(fd_object, 1)),
-          target_(fd.fd()),
-          lock_(lock) {
-        fd.Attach(this);
-    }
+        : FdLockWaiter(env, fd, fd_object), lock_(lock) {}
 
   protected:
     int Acquire(const char** syscall) override {
-        for (;;) {
-            if (!interrupter_.Enter(interrupt_)) return ECANCELED;
+        return AcquireInterruptibly("fcntl", syscall, [this] {
             struct flock lock = lock_;
-            int result = fcntl(target_, F_OFD_SETLKW, &lock);
-            int err = result == 0 ? 0 : errno;
-            interrupter_.Leave();
-            if (result == 0) return 0;
-            if (err == EINTR) {
-                if (Interrupted()) return ECANCELED;
-                continue;
-            }
-            *syscall = "fcntl";
-            return err;
-        }
+            return fcntl(target_, F_OFD_SETLKW, &lock);
+        });
     }
 
     int ReleaseAcquired(bool /*mark_consistent*/, const char** syscall) override {
@@ -209,21 +190,8 @@ class OfdLockWaiter final : public LockWaiter {
         return errno;
     }
 
-    void InterruptCall() override { interrupter_.Interrupt(); }
-
-    void DetachTarget() override {
-        if (fd_ == nullptr) return;
-        fd_->Detach(this);
-        fd_ = nullptr;
-        fd_ref_.Reset();
-    }
-
   private:
-    Fd* fd_;
-    Napi::Reference<Napi::Value> fd_ref_;
-    const int target_;
     const struct flock lock_;
-    SignalInterrupter interrupter_;
 };
 
 /* ofdLock(fd: FdHandle, lock: { type: 'read' | 'write' | 'unlock'; start?: number;

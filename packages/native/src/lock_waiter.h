@@ -30,6 +30,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
@@ -154,6 +155,38 @@ class LockWaiter : public Waiter {
     // but a busy loop would be the alternative).
     std::mutex idle_mutex_;
     std::condition_variable idle_changed_;
+};
+
+// A lock waiter whose blocking call returns EINTR on SignalInterrupter's signal (sem_wait, semop,
+// flock, fcntl(F_OFD_SETLKW)). It owns the interrupter and the acquisition loop around the call.
+class SignalLockWaiter : public LockWaiter {
+  protected:
+    using LockWaiter::LockWaiter;
+
+    // Waiter thread: calls `call` (a system call returning 0, or -1 with errno) until it
+    // succeeds (0), Cancel or Close interrupts it (ECANCELED), or it fails (its errno, with
+    // *syscall = `name`). EINTR from any other signal is retried.
+    template <typename Call>
+    int AcquireInterruptibly(const char* name, const char** syscall, Call call) {
+        for (;;) {
+            if (!interrupter_.Enter(interrupt_)) return ECANCELED;
+            int result = call();
+            int err = result == 0 ? 0 : errno;
+            interrupter_.Leave();
+            if (result == 0) return 0;
+            if (err == EINTR) {
+                if (Interrupted()) return ECANCELED;
+                continue;  // some other signal
+            }
+            *syscall = name;
+            return err;
+        }
+    }
+
+    void InterruptCall() final { interrupter_.Interrupt(); }
+
+  private:
+    SignalInterrupter interrupter_;
 };
 
 // ---- argument helpers shared by the lock files ----------------------------------------------

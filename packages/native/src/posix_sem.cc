@@ -74,10 +74,10 @@ class PosixSem final : public Handle {
 };
 
 // One sem_wait at a time in the waiter's thread; a release is one sem_post.
-class SemWaiter final : public LockWaiter {
+class SemWaiter final : public SignalLockWaiter {
   public:
     SemWaiter(Napi::Env env, PosixSem& sem, Napi::Value sem_object)
-        : LockWaiter(env),
+        : SignalLockWaiter(env),
           sem_(&sem),
           sem_ref_(Napi::Reference<Napi::Value>::New(sem_object, 1)),
           target_(sem.sem()) {
@@ -86,19 +86,7 @@ class SemWaiter final : public LockWaiter {
 
   protected:
     int Acquire(const char** syscall) override {
-        for (;;) {
-            if (!interrupter_.Enter(interrupt_)) return ECANCELED;
-            int result = sem_wait(target_);
-            int err = result == 0 ? 0 : errno;
-            interrupter_.Leave();
-            if (result == 0) return 0;
-            if (err == EINTR) {
-                if (Interrupted()) return ECANCELED;
-                continue;  // some other signal
-            }
-            *syscall = "sem_wait";
-            return err;
-        }
+        return AcquireInterruptibly("sem_wait", syscall, [this] { return sem_wait(target_); });
     }
 
     int ReleaseAcquired(bool /*mark_consistent*/, const char** syscall) override {
@@ -106,8 +94,6 @@ class SemWaiter final : public LockWaiter {
         *syscall = "sem_post";
         return errno;
     }
-
-    void InterruptCall() override { interrupter_.Interrupt(); }
 
     void DetachTarget() override {
         if (sem_ == nullptr) return;
@@ -120,7 +106,6 @@ class SemWaiter final : public LockWaiter {
     PosixSem* sem_;
     Napi::Reference<Napi::Value> sem_ref_;
     sem_t* const target_;  // valid until the semaphore handle closes, which closes us first
-    SignalInterrupter interrupter_;
 };
 
 // SEM_VALUE_MAX is INT_MAX on Linux (glibc's <semaphore.h> via <bits/semaphore.h>).

@@ -174,11 +174,11 @@ std::vector<struct sembuf> OpsArg(const Napi::CallbackInfo& info, size_t index, 
 
 // One blocking semop at a time in the waiter's thread; a release applies `rollback` (the
 // caller's inverse operations) with IPC_NOWAIT, which cannot block when it only adds back.
-class SemopWaiter final : public LockWaiter {
+class SemopWaiter final : public SignalLockWaiter {
   public:
     SemopWaiter(Napi::Env env, SysvSem& set, Napi::Value set_object, std::vector<struct sembuf> ops,
                 std::vector<struct sembuf> rollback)
-        : LockWaiter(env),
+        : SignalLockWaiter(env),
           set_(&set),
           set_ref_(Napi::Reference<Napi::Value>::New(set_object, 1)),
           id_(set.id()),
@@ -190,19 +190,8 @@ class SemopWaiter final : public LockWaiter {
 
   protected:
     int Acquire(const char** syscall) override {
-        for (;;) {
-            if (!interrupter_.Enter(interrupt_)) return ECANCELED;
-            int result = semop(id_, ops_.data(), ops_.size());
-            int err = result == 0 ? 0 : errno;
-            interrupter_.Leave();
-            if (result == 0) return 0;
-            if (err == EINTR) {
-                if (Interrupted()) return ECANCELED;
-                continue;
-            }
-            *syscall = "semop";
-            return err;
-        }
+        return AcquireInterruptibly("semop", syscall,
+                                    [this] { return semop(id_, ops_.data(), ops_.size()); });
     }
 
     int ReleaseAcquired(bool /*mark_consistent*/, const char** syscall) override {
@@ -215,8 +204,6 @@ class SemopWaiter final : public LockWaiter {
         *syscall = "semop";
         return errno;
     }
-
-    void InterruptCall() override { interrupter_.Interrupt(); }
 
     void DetachTarget() override {
         if (set_ == nullptr) return;
@@ -231,7 +218,6 @@ class SemopWaiter final : public LockWaiter {
     const int id_;
     std::vector<struct sembuf> ops_;
     std::vector<struct sembuf> rollback_;
-    SignalInterrupter interrupter_;
 };
 
 int Stat(int id, struct semid_ds* stat) {
