@@ -191,6 +191,15 @@ Napi::Value SemUnlink(const Napi::CallbackInfo& info) {
     return env.Undefined();
 }
 
+// The sem_t at `offset` in a writable mapping, for semInit and semAttach: EACCES (with
+// `syscall`) for a read-only mapping, a RangeError for an offset outside it or misaligned.
+sem_t* SemAt(Napi::Env env, ShmMapping& mapping, int64_t offset, const char* syscall) {
+    if (!mapping.writable()) {
+        throw ErrnoError(env, EACCES, syscall, nullptr, "the mapping is read-only");
+    }
+    return static_cast<sem_t*>(mapping.At(env, offset, sizeof(sem_t), alignof(sem_t), "offset"));
+}
+
 /* semInit(mapping: ShmMappingHandle, offset: number, value: number): PosixSemHandle
    sem_init(3) with pshared 1 on the sizeof(sem_t) (32) bytes at `offset` (a multiple of
    alignof(sem_t), inside the mapping; RangeError otherwise), with `value` (0 ..
@@ -202,11 +211,7 @@ Napi::Value SemInit(const Napi::CallbackInfo& info) {
     int64_t offset = IntegerArg(info, 1, "offset", 0, kMaxSafeInteger);
     int64_t value = IntegerArg(info, 2, "value", 0, kSemValueMax);
     ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping");
-    if (!mapping.writable()) {
-        throw ErrnoError(env, EACCES, "sem_init", nullptr, "the mapping is read-only");
-    }
-    auto* sem =
-        static_cast<sem_t*>(mapping.At(env, offset, sizeof(sem_t), alignof(sem_t), "offset"));
+    sem_t* sem = SemAt(env, mapping, offset, "sem_init");
     if (sem_init(sem, /*pshared=*/1, static_cast<unsigned int>(value)) == -1) {
         throw ErrnoError(env, errno, "sem_init");
     }
@@ -220,11 +225,7 @@ Napi::Value SemAttach(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     int64_t offset = IntegerArg(info, 1, "offset", 0, kMaxSafeInteger);
     ShmMapping& mapping = UnwrapHandle<ShmMapping>(info, 0, "mapping");
-    if (!mapping.writable()) {
-        throw ErrnoError(env, EACCES, "semAttach", nullptr, "the mapping is read-only");
-    }
-    auto* sem =
-        static_cast<sem_t*>(mapping.At(env, offset, sizeof(sem_t), alignof(sem_t), "offset"));
+    sem_t* sem = SemAt(env, mapping, offset, "semAttach");
     return WrapHandle(env, new PosixSem(env, sem, mapping, info[0]));
 }
 
