@@ -682,12 +682,31 @@ export interface Binding {
   msgsnd(queue: SysvMsgHandle, type: number, message: ArrayBufferView): boolean;
 
   /**
-   * `msgrcv(2)` with `IPC_NOWAIT` into `target`: `msgtyp` 0 takes the first message, `N > 0`
-   * the first of type N (with `except`, `MSG_EXCEPT`: the first of any other type), `-N`
-   * the first of the lowest type <= N. Returns the length, or `null` when no such message is
-   * there (`ENOMSG`); the type goes to `type[0]` when a `Float64Array` is given. A message
-   * longer than `target` stays in the queue: `E2BIG`. A zero-length message that a
-   * {@link msgRecvWaiter} of this handle took while peeking comes first.
+   * `msgsnd(2)` with `IPC_NOWAIT` of `messages[start]` up to (not including) `messages[end]`,
+   * in order, in one call (at most 1024 messages; more is a `RangeError`): the batch crosses
+   * the JS boundary once. `types` is one type for all, or a `Float64Array` whose element
+   * `i - start` belongs to `messages[i]` (all checked, 1 .. 2^53-1, before anything is sent).
+   * Returns how many were sent: fewer than `end - start` when the queue filled up (`EAGAIN`)
+   * or a later message failed (it comes first next time, and that call throws). Errors, only
+   * when the first message fails: `EINVAL` (queue gone, or longer than `msgmax`), `EIDRM`,
+   * `EACCES`.
+   */
+  msgsndMany(
+    queue: SysvMsgHandle,
+    messages: readonly ArrayBufferView[],
+    start: number,
+    end: number,
+    types: number | Float64Array,
+  ): number;
+
+  /**
+   * `msgrcv(2)` with `IPC_NOWAIT` into `target`, from byte `offset` (default 0; a caller that
+   * packs messages into one buffer needs no view per call): `msgtyp` 0 takes the first
+   * message, `N > 0` the first of type N (with `except`, `MSG_EXCEPT`: the first of any other
+   * type), `-N` the first of the lowest type <= N. Returns the length, or `null` when no such
+   * message is there (`ENOMSG`); the type goes to `type[0]` when a `Float64Array` is given. A
+   * message longer than the room after `offset` stays in the queue: `E2BIG`. A zero-length
+   * message that a {@link msgRecvWaiter} of this handle took while peeking comes first.
    * Errors: `E2BIG`, `EINVAL` (the queue is gone), `EIDRM`, `EACCES`.
    */
   msgrcv(
@@ -696,6 +715,7 @@ export interface Binding {
     msgtyp: number,
     options?: { readonly except?: boolean },
     type?: Float64Array,
+    offset?: number,
   ): number | null;
 
   /** `msgctl(IPC_STAT)`. Errors: `EINVAL` (the queue is gone), `EACCES`. */

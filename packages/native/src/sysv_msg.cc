@@ -74,12 +74,17 @@ class SysvMsg : public Handle {
     void Hold(long type) {
         std::lock_guard<std::mutex> lock(held_mutex_);
         held_.push_back(type);
+        held_count_.store(held_.size());
     }
     bool TakeHeld(long* type) {
+        // Every receive asks, and almost never finds one: skip the lock then. A Hold() that
+        // races with this check was reported after it, and the next receive sees it.
+        if (held_count_.load() == 0) return false;
         std::lock_guard<std::mutex> lock(held_mutex_);
         if (held_.empty()) return false;
         *type = held_.front();
         held_.pop_front();
+        held_count_.store(held_.size());
         return true;
     }
 
@@ -114,6 +119,7 @@ class SysvMsg : public Handle {
     std::vector<Handle*> dependents_;
     std::mutex held_mutex_;
     std::deque<long> held_;
+    std::atomic<size_t> held_count_{0};  // held_.size(), readable without the lock
     std::vector<char> scratch_;
 };
 
@@ -476,15 +482,109 @@ Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(env, true);
 }
 
+/* msgsndMany(queue: SysvMsgHandle, messages: readonly ArrayBufferView[], start: number,
+               end: number, types: number | Float64Array): number
+   msgsnd(2) with IPC_NOWAIT of messages[start], messages[start + 1], ... before messages[end]
+   (at most kMaxSendMany = 1024 per call; RangeError beyond), in order, stopping at the first
+   that the queue refuses. types is one type for all (1 .. 2^53-1) or a Float64Array whose
+   element i - start is the type of messages[i] (every type and length checked before
+   anything is sent). Returns how many were sent: fewer than end - start when the queue filled
+   up (EAGAIN), or when a later send failed (that message is then the first of the next call,
+   which throws). EINTR is retried. Errors (syscall 'msgsnd'), only when the first message
+   fails: EINVAL (the queue is gone, or the message is longer than msgmax), EIDRM, EACCES,
+   ENOMEM. One call instead of one per message: the batch crosses the JS boundary once. Each
+   message is copied into the handle's scratch buffer (struct msgbuf) just before its msgsnd;
+   nothing is retained. */
+Napi::Value MsgsndMany(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    constexpr int64_t kMaxSendMany = 1024;
+    Napi::Value value = info[1];
+    if (!value.IsArray()) {
+        throw ArgTypeError(env, "messages", "an array of ArrayBufferView", value);
+    }
+    Napi::Array array = value.As<Napi::Array>();
+    int64_t count_max = array.Length();
+    int64_t start = IntegerArg(info, 2, "start", 0, count_max);
+    int64_t end = IntegerArg(info, 3, "end", start, std::min(count_max, start + kMaxSendMany));
+    size_t count = static_cast<size_t>(end - start);
+
+    // Elements first (reading one may run a getter, which could detach a view already looked
+    // at), then pointers (no user code runs after that), then the handle, as mqSendMany does.
+    std::vector<Napi::Value> values;
+    values.reserve(count);
+    for (int64_t i = start; i < end; i++) values.push_back(array.Get(static_cast<uint32_t>(i)));
+
+    long single_type = 0;
+    const double* types = nullptr;
+    Napi::Value types_arg = info[4];
+    if (types_arg.IsNumber()) {
+        single_type = static_cast<long>(IntegerArg(info, 4, "types", 1, kMaxType));
+    } else {
+        napi_typedarray_type kind;
+        Bytes bytes = ViewBytesFast(env, types_arg, "types", &kind);
+        if (kind != napi_float64_array) {
+            throw ArgTypeError(env, "types", "a number or a Float64Array", types_arg);
+        }
+        if (bytes.length < count * sizeof(double)) {
+            throw ArgRangeError(env, "types.length", ">= end - start",
+                                std::to_string(bytes.length / sizeof(double)));
+        }
+        types = static_cast<const double*>(bytes.data);
+        for (size_t i = 0; i < count; i++) {
+            double type = types[i];
+            // NaN fails both comparisons; a fraction fails the round trip.
+            if (!(type >= 1 && type <= static_cast<double>(kMaxType)) ||
+                static_cast<double>(static_cast<int64_t>(type)) != type) {
+                std::string name = "types[" + std::to_string(i) + "]";
+                throw ArgRangeError(env, name.c_str(),
+                                    "an integer >= 1 and <= " + std::to_string(kMaxType),
+                                    Napi::Number::New(env, type).ToString().Utf8Value());
+            }
+        }
+    }
+    std::vector<Bytes> messages;
+    messages.reserve(count);
+    size_t longest = 0;
+    for (size_t i = 0; i < count; i++) {
+        Bytes message = ViewBytesFast(env, values[i], "messages[i]");
+        if (message.length > kMaxText) {
+            throw ArgRangeError(env, "messages[i].byteLength", "<= " + std::to_string(kMaxText),
+                                std::to_string(message.length));
+        }
+        longest = std::max(longest, message.length);
+        messages.push_back(message);
+    }
+    SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
+
+    char* buffer = queue.Scratch(longest);
+    size_t sent = 0;
+    for (; sent < count; sent++) {
+        long type = types != nullptr ? static_cast<long>(types[sent]) : single_type;
+        const Bytes& message = messages[sent];
+        std::memcpy(buffer, &type, sizeof type);
+        if (message.length > 0) std::memcpy(buffer + sizeof type, message.data, message.length);
+        int result;
+        do {
+            result = msgsnd(queue.id(), buffer, message.length, IPC_NOWAIT);
+        } while (result == -1 && errno == EINTR);
+        if (result == 0) continue;
+        if (errno == EAGAIN || sent > 0) break;  // full; or report what was sent, fail next time
+        throw ErrnoError(env, errno, "msgsnd");
+    }
+    return Napi::Number::New(env, static_cast<double>(sent));
+}
+
 /* msgrcv(queue: SysvMsgHandle, target: ArrayBufferView, msgtyp: number,
-          options?: { except?: boolean }, type?: Float64Array): number | null
-   msgrcv(2) with IPC_NOWAIT into target: msgtyp 0 takes the first message, > 0 the first of
-   that type (with except: the first of any other type, MSG_EXCEPT), < 0 the first of the
-   lowest type <= |msgtyp|. Returns the text length, or null when no such message is there
-   (ENOMSG); writes the message's type to type[0] when given. A zero-length message a
-   msgRecvWaiter of this handle took while peeking is returned first. A message longer than
-   target stays in the queue: E2BIG. EINTR is retried. Errors (syscall 'msgrcv'): E2BIG,
-   EINVAL (the queue is gone), EIDRM, EACCES. */
+          options?: { except?: boolean }, type?: Float64Array, offset?: number): number | null
+   msgrcv(2) with IPC_NOWAIT into target from byte offset (default 0, at most target's byte
+   length; a caller that packs messages into one buffer needs no view per call): msgtyp 0
+   takes the first message, > 0 the first of that type (with except: the first of any other
+   type, MSG_EXCEPT), < 0 the first of the lowest type <= |msgtyp|. Returns the text length,
+   or null when no such message is there (ENOMSG); writes the message's type to type[0] when
+   given (undefined for none). A zero-length message a msgRecvWaiter of this handle took
+   while peeking is returned first. A message longer than the room after offset stays in the
+   queue: E2BIG. EINTR is retried. Errors (syscall 'msgrcv'): E2BIG, EINVAL (the queue is
+   gone), EIDRM, EACCES. */
 Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     // The options first: their getters may run user code (see args.h).
@@ -500,6 +600,12 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
         if (kind != napi_float64_array) throw ArgTypeError(env, "type", "a Float64Array", out);
         if (bytes.length < sizeof(double)) throw ArgRangeError(env, "type.length", ">= 1", "0");
         type_out = static_cast<double*>(bytes.data);
+    }
+    if (!info[5].IsUndefined()) {
+        auto offset = static_cast<size_t>(
+            IntegerArg(info, 5, "offset", 0, static_cast<int64_t>(target.length)));
+        target.data = static_cast<char*>(target.data) + offset;
+        target.length -= offset;
     }
     size_t length = std::min(target.length, kMaxText);
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
@@ -674,6 +780,7 @@ void ExportSysvMsg(Napi::Env env, Napi::Object exports) {
     SetFunction<MsgOpenId>(env, exports, "msgOpenId");
     SetFunction<MsgId>(env, exports, "msgId");
     SetFunction<Msgsnd>(env, exports, "msgsnd");
+    SetFunction<MsgsndMany>(env, exports, "msgsndMany");
     SetFunction<Msgrcv>(env, exports, "msgrcv");
     SetFunction<MsgStat>(env, exports, "msgStat");
     SetFunction<MsgRmid>(env, exports, "msgRmid");

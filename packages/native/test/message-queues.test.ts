@@ -185,6 +185,57 @@ describe('System V queue exports', () => {
     expect(() => native.msgsnd(queue, 0, Buffer.alloc(1))).toThrow(RangeError);
   });
 
+  it('sends a batch in one call until the queue is full, and receives at an offset', () => {
+    const queue = privateQueue();
+    const messages = ['a', 'bb', 'ccc'].map((text) => Buffer.from(text));
+    // Every type is checked before anything is sent.
+    for (const bad of [0, 0.5, NaN, 2 ** 53]) {
+      expect(() => native.msgsndMany(queue, messages, 0, 2, new Float64Array([1, bad]))).toThrow(
+        RangeError,
+      );
+    }
+    expect(() => native.msgsndMany(queue, messages, 0, 2, 0)).toThrow(RangeError);
+    expect(() => native.msgsndMany(queue, messages, 0, 2, new Float64Array(1))).toThrow(RangeError);
+    expect(() => native.msgsndMany(queue, messages, 0, 2, new Uint32Array(2) as never)).toThrow(
+      TypeError,
+    );
+    expect(() => native.msgsndMany(queue, messages, 3, 2, 1)).toThrow(RangeError);
+    expect(() => native.msgsndMany(queue, messages, 0, 4, 1)).toThrow(RangeError);
+    expect(native.msgStat(queue).messages).toBe(0);
+    expect(native.msgsndMany(queue, messages, 0, 0, 1)).toBe(0);
+    expect(native.msgsndMany(queue, messages, 0, 2, new Float64Array([7, 2 ** 53 - 1]))).toBe(2);
+    expect(native.msgsndMany(queue, messages, 2, 3, 3)).toBe(1);
+
+    const target = Buffer.alloc(40);
+    const type = new Float64Array(1);
+    expect(native.msgrcv(queue, target, 0, undefined, type, 20)).toBe(1);
+    expect([target.subarray(20, 21).toString(), type[0]]).toEqual(['a', 7]);
+    expect(native.msgrcv(queue, target, 3, undefined, undefined, 37)).toBe(3); // fits exactly
+    expect(target.subarray(37, 40).toString()).toBe('ccc');
+    expect(() => native.msgrcv(queue, target, 0, undefined, undefined, 39)).toThrow(
+      expect.objectContaining({ code: 'E2BIG' }), // 'bb' is longer than the room after 39
+    );
+    expect(() => native.msgrcv(queue, target, 0, undefined, undefined, 41)).toThrow(RangeError);
+    expect(native.msgrcv(queue, target, 0, undefined, type, 0)).toBe(2);
+    expect([target.subarray(0, 2).toString(), type[0]]).toEqual(['bb', 2 ** 53 - 1]);
+
+    // Full: a batch stops at EAGAIN and says how many went.
+    const big = Buffer.alloc(4096);
+    const many = Array.from({ length: 16 }, () => big);
+    const sent = native.msgsndMany(queue, many, 0, many.length, 5);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(many.length);
+    expect(native.msgStat(queue).messages).toBe(sent);
+    expect(native.msgsndMany(queue, many, sent, many.length, 5)).toBe(0);
+    // The first message failing throws; a later one stops the batch, to fail next call.
+    native.msgrcv(queue, Buffer.alloc(8192), 0);
+    const tooLong = Buffer.alloc(64 * 1024);
+    expect(() => native.msgsndMany(queue, [tooLong], 0, 1, 1)).toThrow(
+      expect.objectContaining({ code: 'EINVAL', syscall: 'msgsnd' }),
+    );
+    expect(native.msgsndMany(queue, [Buffer.from('x'), tooLong], 0, 2, 1)).toBe(1);
+  });
+
   it('rejects handles of other kinds and closed handles', () => {
     const [read, write] = native.pipe();
     const queue = native.msgget(0, { create: true });
