@@ -12,6 +12,8 @@ import { keyLabel, type SysvMqEndpoint } from './uri.js';
 const OPEN_ATTEMPTS = 5;
 /** Received messages are views of chunks this large (at least 8 x msgmax). */
 const CHUNK = 64 * 1024;
+/** The most messages one native `msgsndMany` call takes (its own limit). */
+const SEND_MANY_LIMIT = 1024;
 
 /** Options for {@link sysvMqTransport}. */
 export interface SysvMqTransportOptions {
@@ -77,6 +79,8 @@ class SysvMqTransport implements MessageTransport {
   private recvArmed = false;
   private onReadable: (() => void) | null = null;
 
+  /** Per-message types of one `msgsndMany` call (envelopes only; else one number). */
+  private sendTypes: Float64Array | undefined;
   private sendWaiter: WaiterHandle | undefined;
   private inFlight: { readonly message: Uint8Array; done: boolean } | undefined;
   private onWritable: (() => void) | null = null;
@@ -180,14 +184,18 @@ class SysvMqTransport implements MessageTransport {
       this.chunkUsed = 0;
     }
     const start = this.chunkUsed;
+    const { types } = this;
     let length: number | null;
     try {
+      // An offset, not a subarray: no view is made for a receive that finds the queue empty;
+      // and the type is asked for only when envelopes need it.
       length = this.binding.msgrcv(
         this.handle,
-        this.chunk.subarray(start),
+        this.chunk,
         this.msgtyp,
         this.selector,
-        this.receivedType,
+        types === undefined ? undefined : this.receivedType,
+        start,
       );
     } catch (error) {
       throw this.callError(error);
@@ -199,7 +207,7 @@ class SysvMqTransport implements MessageTransport {
     }
     this.chunkUsed += length;
     const message = this.chunk.subarray(start, start + length);
-    this.types?.set(message, this.receivedType[0]!);
+    types?.set(message, this.receivedType[0]!);
     return message;
   }
 
@@ -257,23 +265,49 @@ class SysvMqTransport implements MessageTransport {
       if (messages[start] === this.inFlight.message) index++;
       this.inFlight = undefined;
     }
-    const { binding, handle, types, defaultType } = this;
-    for (; index < end; index++) {
-      const message = messages[index]!;
-      const type = types === undefined ? defaultType : types.get(message, defaultType);
-      let accepted: boolean;
+    const { binding, handle } = this;
+    while (index < end) {
+      const stop = Math.min(end, index + SEND_MANY_LIMIT);
+      let sent: number;
       try {
-        accepted = binding.msgsnd(handle, type, message);
+        sent = binding.msgsndMany(
+          handle,
+          messages,
+          index,
+          stop,
+          this.typesOf(messages, index, stop),
+        );
       } catch (error) {
         throw this.callError(error);
       }
-      if (!accepted) {
-        // Full: a thread of ours sends it with a blocking msgsnd and tells us when it went.
-        this.startSender(message, type);
+      index += sent;
+      if (index < stop) {
+        // Full (or a later message failed, which the send waiter then meets and reports): a
+        // thread of ours sends it with a blocking msgsnd and tells us when it went.
+        const message = messages[index]!;
+        this.startSender(message, this.typeOf(message));
         break;
       }
     }
     return index - start;
+  }
+
+  /** The type of `messages[start, stop)`: one number, or one per message (envelopes). */
+  private typesOf(
+    messages: readonly Uint8Array[],
+    start: number,
+    stop: number,
+  ): number | Float64Array {
+    const { types, defaultType } = this;
+    if (types === undefined) return defaultType;
+    const out = (this.sendTypes ??= new Float64Array(SEND_MANY_LIMIT));
+    for (let i = start; i < stop; i++) out[i - start] = types.get(messages[i]!, defaultType);
+    return out;
+  }
+
+  private typeOf(message: Uint8Array): number {
+    const { types, defaultType } = this;
+    return types === undefined ? defaultType : types.get(message, defaultType);
   }
 
   private startSender(message: Uint8Array, type: number): void {
