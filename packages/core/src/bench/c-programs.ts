@@ -33,18 +33,22 @@ export async function cCompiler(): Promise<{ command: string; version: string }>
 /**
  * Compiles `bench-c/<file>` with `cc -O2` into a cache (`node_modules/.cache/rxipc-bench`
  * in this package, or the system's temporary directory) and returns the executable's path.
- * The cache key is the source, the shared headers (`bench-c/*.h`), the flags and the
- * compiler's version: an unchanged program is not rebuilt.
+ * The cache key is the source, the shared headers (`bench-c/*.h`), the other sources it
+ * includes (`stream-socket.c` includes `pipe.c`), the flags and the compiler's version: an
+ * unchanged program is not rebuilt.
  */
 export async function compileC(
   file: string,
   compiler: { command: string; version: string },
 ): Promise<string> {
   const source = path.join(SOURCE_DIR, file);
-  const hash = createHash('sha256').update(await readFile(source));
-  // The shared headers are part of every program.
-  for (const header of (await readdir(SOURCE_DIR)).filter((f) => f.endsWith('.h')).sort()) {
-    hash.update(header).update(await readFile(path.join(SOURCE_DIR, header)));
+  const text = await readFile(source);
+  const hash = createHash('sha256').update(text);
+  // The shared headers are part of every program, and so is a source it includes.
+  const included = [...text.toString().matchAll(/^#include "([\w.-]+\.c)"/gm)].map((m) => m[1]!);
+  const headers = (await readdir(SOURCE_DIR)).filter((f) => f.endsWith('.h')).sort();
+  for (const name of [...headers, ...included]) {
+    hash.update(name).update(await readFile(path.join(SOURCE_DIR, name)));
   }
   const key = hash.update(FLAGS.join(' ')).update(compiler.version).digest('hex').slice(0, 16);
   const dir = await cacheDir();
