@@ -63,6 +63,27 @@ describe('sysvMq', () => {
     }
   });
 
+  it('keeps every message its own type and the order when batches fill the queue', async () => {
+    const key = sysvKey();
+    const writer = sysvMq({ key }, { envelopes: true, highWaterMark: 1000 });
+    const reader = sysvMq({ key }, { envelopes: true });
+    try {
+      // Queued in one tick: the transport hands them to the kernel in batches, which stop
+      // where the 16 KiB queue is full (about 160 of these), and the rest follow as the reader
+      // drains, through the send thread.
+      const sent = Array.from({ length: 600 }, (_, i) => ({
+        data: new Uint8Array(100).fill(i % 251),
+        type: (i % 4) + 1,
+      }));
+      const received = lastValueFrom(reader.pipe(take(sent.length), toArray()));
+      for (const message of sent.slice(0, -1)) writer.next(message);
+      await writer.send(sent.at(-1)!);
+      expect(await received).toEqual(sent);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
   it('feeds several typed streams from one queue (msgtyp N)', async () => {
     const key = sysvKey();
     const all = sysvMq({ key }, { envelopes: true });

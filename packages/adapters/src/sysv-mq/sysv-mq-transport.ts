@@ -42,7 +42,13 @@ export interface SysvMqTransportOptions {
  * Buffers: received messages are views of 64 KiB chunks (at least 8 x `msgmax`), packed at
  * their real lengths; a chunk is replaced once it has less than `msgmax` left, and lives
  * while any message cut from it does. Outgoing: at most one message, copied into the send
- * waiter.
+ * waiter. A message leaves the kernel only when `receive` returns it (one `msgrcv` per
+ * message, never a batch), so nothing is held when a subscriber leaves.
+ *
+ * Cost: sends go to the kernel in batches (up to 1024 messages, stopping where the queue is
+ * full) through one native call each, with a `Float64Array` of types when the channel carries
+ * envelopes; a receive writes into the current chunk at an offset, so an empty queue costs no
+ * view, and the type is read back only with envelopes.
  *
  * @example
  * ```ts
