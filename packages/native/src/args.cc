@@ -177,4 +177,21 @@ Bytes ViewBytesFast(Napi::Env env, Napi::Value value, const char* name,
     return Bytes{data, length * size};
 }
 
+template <typename T>
+T* OutArg(Napi::Env env, Napi::Value value, const char* name) {
+    if (value.IsUndefined()) return nullptr;
+    napi_typedarray_type type;
+    Bytes bytes = ViewBytesFast(env, value, name, &type);
+    if (type != TypedArrayOf<T>::kType) {
+        throw ArgTypeError(env, name, (std::string("a ") + TypedArrayOf<T>::kName).c_str(), value);
+    }
+    if (bytes.length < sizeof(T)) {
+        throw ArgRangeError(env, (std::string(name) + ".length").c_str(), ">= 1", "0");
+    }
+    return static_cast<T*>(bytes.data);
+}
+
+template uint32_t* OutArg<uint32_t>(Napi::Env, Napi::Value, const char*);
+template double* OutArg<double>(Napi::Env, Napi::Value, const char*);
+
 }  // namespace rxipc

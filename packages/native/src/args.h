@@ -79,4 +79,24 @@ Bytes ViewBytes(Napi::Env env, Napi::Value value, const char* name);
 Bytes ViewBytesFast(Napi::Env env, Napi::Value value, const char* name,
                     napi_typedarray_type* type = nullptr);
 
+// The typed array whose elements are T: Uint32Array for uint32_t, Float64Array for double.
+template <typename T>
+struct TypedArrayOf;
+template <>
+struct TypedArrayOf<uint32_t> {
+    static constexpr napi_typedarray_type kType = napi_uint32_array;
+    static constexpr const char* kName = "Uint32Array";
+};
+template <>
+struct TypedArrayOf<double> {
+    static constexpr napi_typedarray_type kType = napi_float64_array;
+    static constexpr const char* kName = "Float64Array";
+};
+
+// An optional out-parameter: undefined gives nullptr; otherwise a TypedArrayOf<T> with at
+// least one element (TypeError, or RangeError "<name>.length"), whose first element the
+// caller writes a result to. Reading it runs no user code.
+template <typename T>
+T* OutArg(Napi::Env env, Napi::Value value, const char* name);
+
 }  // namespace rxipc

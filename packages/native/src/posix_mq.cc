@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "args.h"
+#include "batch_args.h"
 #include "export.h"
 #include "fd.h"
 
@@ -166,58 +167,15 @@ Napi::Value MqSend(const Napi::CallbackInfo& info) {
    Nothing is retained; the views stay the caller's. */
 Napi::Value MqSendMany(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    constexpr int64_t kMaxSendMany = 1024;
-    Napi::Value value = info[1];
-    if (!value.IsArray()) {
-        throw ArgTypeError(env, "messages", "an array of ArrayBufferView", value);
-    }
-    Napi::Array array = value.As<Napi::Array>();
-    int64_t length = array.Length();
-    int64_t start = IntegerArg(info, 2, "start", 0, length);
-    int64_t end = IntegerArg(info, 3, "end", start, std::min(length, start + kMaxSendMany));
-    size_t count = static_cast<size_t>(end - start);
-
-    // Elements first (reading one may run a getter, which could detach a view already looked
-    // at), then pointers (no user code runs after that), then the handle, as fdWritev does.
-    std::vector<Napi::Value> values;
-    values.reserve(count);
-    for (int64_t i = start; i < end; i++) values.push_back(array.Get(static_cast<uint32_t>(i)));
-
-    unsigned single_priority = 0;
-    const uint32_t* priorities = nullptr;
-    Napi::Value priority_arg = info[4];
-    if (priority_arg.IsNumber()) {
-        single_priority = static_cast<unsigned>(IntegerArg(info, 4, "priorities", 0, kMaxPriority));
-    } else {
-        napi_typedarray_type type;
-        Bytes bytes = ViewBytesFast(env, priority_arg, "priorities", &type);
-        if (type != napi_uint32_array) {
-            throw ArgTypeError(env, "priorities", "a number or a Uint32Array", priority_arg);
-        }
-        if (bytes.length < count * sizeof(uint32_t)) {
-            throw ArgRangeError(env, "priorities.length", ">= end - start",
-                                std::to_string(bytes.length / sizeof(uint32_t)));
-        }
-        priorities = static_cast<const uint32_t*>(bytes.data);
-        for (size_t i = 0; i < count; i++) {
-            if (priorities[i] > kMaxPriority) {
-                std::string name = "priorities[" + std::to_string(i) + "]";
-                throw ArgRangeError(env, name.c_str(),
-                                    ">= 0 and <= " + std::to_string(kMaxPriority),
-                                    std::to_string(priorities[i]));
-            }
-        }
-    }
-    std::vector<Bytes> messages;
-    messages.reserve(count);
-    for (size_t i = 0; i < count; i++) {
-        messages.push_back(ViewBytesFast(env, values[i], "messages[i]"));
-    }
+    // Every argument but the handle, pointers last (batch_args.h); then the handle.
+    SendBatch<uint32_t> batch = SendBatchArgs<uint32_t>(info, "priorities", 0, kMaxPriority);
+    const std::vector<Bytes>& messages = batch.messages;
+    size_t count = messages.size();
     Fd& queue = UnwrapHandle<Fd>(info, 0, "queue");
 
     size_t sent = 0;
     for (; sent < count; sent++) {
-        unsigned priority = priorities != nullptr ? priorities[sent] : single_priority;
+        auto priority = static_cast<unsigned>(batch.numbers[sent]);
         int result;
         do {
             result = mq_send(queue.fd(), static_cast<const char*>(messages[sent].data),
@@ -248,17 +206,7 @@ Napi::Value MqReceive(const Napi::CallbackInfo& info) {
         target.data = static_cast<char*>(target.data) + offset;
         target.length -= offset;
     }
-    uint32_t* priority_out = nullptr;
-    Napi::Value out = info[2];
-    if (!out.IsUndefined()) {
-        napi_typedarray_type type;
-        Bytes bytes = ViewBytesFast(env, out, "priority", &type);
-        if (type != napi_uint32_array) throw ArgTypeError(env, "priority", "a Uint32Array", out);
-        if (bytes.length < sizeof(uint32_t)) {
-            throw ArgRangeError(env, "priority.length", ">= 1", "0");
-        }
-        priority_out = static_cast<uint32_t*>(bytes.data);
-    }
+    uint32_t* priority_out = OutArg<uint32_t>(env, info[2], "priority");
     Fd& queue = UnwrapHandle<Fd>(info, 0, "queue");
 
     unsigned priority = 0;

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "args.h"
+#include "batch_args.h"
 #include "export.h"
 #include "handle.h"
 #include "waiter.h"
@@ -358,6 +359,16 @@ key_t KeyArg(const Napi::CallbackInfo& info, size_t index) {
     return static_cast<key_t>(static_cast<int32_t>(static_cast<uint32_t>(key)));
 }
 
+// The text of one message to send: an ArrayBufferView of at most kMaxText bytes.
+Bytes MessageArg(const Napi::CallbackInfo& info, size_t index) {
+    Bytes message = ViewBytesFast(info.Env(), info[index], "message");
+    if (message.length > kMaxText) {
+        throw ArgRangeError(info.Env(), "message.byteLength", "<= " + std::to_string(kMaxText),
+                            std::to_string(message.length));
+    }
+    return message;
+}
+
 Napi::TypeError InvalidValue(Napi::Env env, const std::string& message) {
     Napi::TypeError error = Napi::TypeError::New(env, message);
     SetCode(error, "ERR_INVALID_ARG_VALUE");
@@ -391,6 +402,19 @@ int ReceiveFlags(const std::optional<Napi::Object>& options, long msgtyp) {
 
 Napi::Value NewQueueHandle(Napi::Env env, int id, key_t key) {
     return WrapHandle(env, new SysvMsg(env, id, key));
+}
+
+// msgsnd(2) with IPC_NOWAIT of one message, laid out as a struct msgbuf in `buffer` (the
+// queue's scratch, with room for message.length bytes of text). EINTR is retried. Returns 0,
+// or the errno (EAGAIN when the queue is full).
+int SendNowait(int id, char* buffer, long type, const Bytes& message) {
+    std::memcpy(buffer, &type, sizeof type);
+    if (message.length > 0) std::memcpy(buffer + sizeof type, message.data, message.length);
+    int result;
+    do {
+        result = msgsnd(id, buffer, message.length, IPC_NOWAIT);
+    } while (result == -1 && errno == EINTR);
+    return result == -1 ? errno : 0;
 }
 
 // ---- exports ------------------------------------------------------------------------------
@@ -463,22 +487,12 @@ Napi::Value MsgId(const Napi::CallbackInfo& info) {
 Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
-    Bytes message = ViewBytesFast(env, info[2], "message");
-    if (message.length > kMaxText) {
-        throw ArgRangeError(env, "message.byteLength", "<= " + std::to_string(kMaxText),
-                            std::to_string(message.length));
-    }
+    Bytes message = MessageArg(info, 2);
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
 
-    char* buffer = queue.Scratch(message.length);
-    std::memcpy(buffer, &type, sizeof type);
-    if (message.length > 0) std::memcpy(buffer + sizeof type, message.data, message.length);
-    int result;
-    do {
-        result = msgsnd(queue.id(), buffer, message.length, IPC_NOWAIT);
-    } while (result == -1 && errno == EINTR);
-    if (result == -1 && errno == EAGAIN) return Napi::Boolean::New(env, false);
-    if (result == -1) throw ErrnoError(env, errno, "msgsnd");
+    int err = SendNowait(queue.id(), queue.Scratch(message.length), type, message);
+    if (err == EAGAIN) return Napi::Boolean::New(env, false);
+    if (err != 0) throw ErrnoError(env, err, "msgsnd");
     return Napi::Boolean::New(env, true);
 }
 
@@ -497,79 +511,19 @@ Napi::Value Msgsnd(const Napi::CallbackInfo& info) {
    nothing is retained. */
 Napi::Value MsgsndMany(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    constexpr int64_t kMaxSendMany = 1024;
-    Napi::Value value = info[1];
-    if (!value.IsArray()) {
-        throw ArgTypeError(env, "messages", "an array of ArrayBufferView", value);
-    }
-    Napi::Array array = value.As<Napi::Array>();
-    int64_t count_max = array.Length();
-    int64_t start = IntegerArg(info, 2, "start", 0, count_max);
-    int64_t end = IntegerArg(info, 3, "end", start, std::min(count_max, start + kMaxSendMany));
-    size_t count = static_cast<size_t>(end - start);
-
-    // Elements first (reading one may run a getter, which could detach a view already looked
-    // at), then pointers (no user code runs after that), then the handle, as mqSendMany does.
-    std::vector<Napi::Value> values;
-    values.reserve(count);
-    for (int64_t i = start; i < end; i++) values.push_back(array.Get(static_cast<uint32_t>(i)));
-
-    long single_type = 0;
-    const double* types = nullptr;
-    Napi::Value types_arg = info[4];
-    if (types_arg.IsNumber()) {
-        single_type = static_cast<long>(IntegerArg(info, 4, "types", 1, kMaxType));
-    } else {
-        napi_typedarray_type kind;
-        Bytes bytes = ViewBytesFast(env, types_arg, "types", &kind);
-        if (kind != napi_float64_array) {
-            throw ArgTypeError(env, "types", "a number or a Float64Array", types_arg);
-        }
-        if (bytes.length < count * sizeof(double)) {
-            throw ArgRangeError(env, "types.length", ">= end - start",
-                                std::to_string(bytes.length / sizeof(double)));
-        }
-        types = static_cast<const double*>(bytes.data);
-        for (size_t i = 0; i < count; i++) {
-            double type = types[i];
-            // NaN fails both comparisons; a fraction fails the round trip.
-            if (!(type >= 1 && type <= static_cast<double>(kMaxType)) ||
-                static_cast<double>(static_cast<int64_t>(type)) != type) {
-                std::string name = "types[" + std::to_string(i) + "]";
-                throw ArgRangeError(env, name.c_str(),
-                                    "an integer >= 1 and <= " + std::to_string(kMaxType),
-                                    Napi::Number::New(env, type).ToString().Utf8Value());
-            }
-        }
-    }
-    std::vector<Bytes> messages;
-    messages.reserve(count);
-    size_t longest = 0;
-    for (size_t i = 0; i < count; i++) {
-        Bytes message = ViewBytesFast(env, values[i], "messages[i]");
-        if (message.length > kMaxText) {
-            throw ArgRangeError(env, "messages[i].byteLength", "<= " + std::to_string(kMaxText),
-                                std::to_string(message.length));
-        }
-        longest = std::max(longest, message.length);
-        messages.push_back(message);
-    }
+    // Every argument but the handle, pointers last (batch_args.h); then the handle.
+    SendBatch<double> batch = SendBatchArgs<double>(info, "types", 1, kMaxType, kMaxText);
+    size_t count = batch.messages.size();
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
 
-    char* buffer = queue.Scratch(longest);
+    char* buffer = queue.Scratch(batch.longest);
     size_t sent = 0;
     for (; sent < count; sent++) {
-        long type = types != nullptr ? static_cast<long>(types[sent]) : single_type;
-        const Bytes& message = messages[sent];
-        std::memcpy(buffer, &type, sizeof type);
-        if (message.length > 0) std::memcpy(buffer + sizeof type, message.data, message.length);
-        int result;
-        do {
-            result = msgsnd(queue.id(), buffer, message.length, IPC_NOWAIT);
-        } while (result == -1 && errno == EINTR);
-        if (result == 0) continue;
-        if (errno == EAGAIN || sent > 0) break;  // full; or report what was sent, fail next time
-        throw ErrnoError(env, errno, "msgsnd");
+        auto type = static_cast<long>(batch.numbers[sent]);
+        int err = SendNowait(queue.id(), buffer, type, batch.messages[sent]);
+        if (err == 0) continue;
+        if (err == EAGAIN || sent > 0) break;  // full; or report what was sent, fail next time
+        throw ErrnoError(env, err, "msgsnd");
     }
     return Napi::Number::New(env, static_cast<double>(sent));
 }
@@ -592,15 +546,7 @@ Napi::Value Msgrcv(const Napi::CallbackInfo& info) {
     std::optional<Napi::Object> options = OptionsArg(info, 3, "options");
     int flags = ReceiveFlags(options, msgtyp) | IPC_NOWAIT;
     Bytes target = ViewBytesFast(env, info[1], "target");
-    double* type_out = nullptr;
-    Napi::Value out = info[4];
-    if (!out.IsUndefined()) {
-        napi_typedarray_type kind;
-        Bytes bytes = ViewBytesFast(env, out, "type", &kind);
-        if (kind != napi_float64_array) throw ArgTypeError(env, "type", "a Float64Array", out);
-        if (bytes.length < sizeof(double)) throw ArgRangeError(env, "type.length", ">= 1", "0");
-        type_out = static_cast<double*>(bytes.data);
-    }
+    double* type_out = OutArg<double>(env, info[4], "type");
     if (!info[5].IsUndefined()) {
         auto offset = static_cast<size_t>(
             IntegerArg(info, 5, "offset", 0, static_cast<int64_t>(target.length)));
@@ -730,11 +676,7 @@ Napi::Value MsgSendWaiter(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
     Napi::Function callback = FunctionArg(info, 3, "callback");
-    Bytes message = ViewBytesFast(env, info[2], "message");
-    if (message.length > kMaxText) {
-        throw ArgRangeError(env, "message.byteLength", "<= " + std::to_string(kMaxText),
-                            std::to_string(message.length));
-    }
+    Bytes message = MessageArg(info, 2);
     SysvMsg& queue = UnwrapHandle<SysvMsg>(info, 0, "queue");
     InstallOrThrow(env);
     auto* waiter = new SendWaiter(env, queue, info[0]);
@@ -751,11 +693,7 @@ Napi::Value MsgSendWaiter(const Napi::CallbackInfo& info) {
 Napi::Value MsgSendWaiterLoad(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     long type = static_cast<long>(IntegerArg(info, 1, "type", 1, kMaxType));
-    Bytes message = ViewBytesFast(env, info[2], "message");
-    if (message.length > kMaxText) {
-        throw ArgRangeError(env, "message.byteLength", "<= " + std::to_string(kMaxText),
-                            std::to_string(message.length));
-    }
+    Bytes message = MessageArg(info, 2);
     Waiter& waiter = UnwrapHandle<Waiter>(info, 0, "waiter");
     SendWaiter* sender = SendWaiter::From(waiter);
     if (sender == nullptr) {
