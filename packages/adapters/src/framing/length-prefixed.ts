@@ -104,7 +104,10 @@ class LengthDecoder implements FrameDecoder {
   }
 
   private startPartial(length: number): Uint8Array | undefined {
-    this.partial = new Uint8Array(length);
+    // Not zero-filled: every byte is written (copied from chunks or read into directly) before
+    // the frame is returned, and an unfinished frame is never handed out. At 64 KiB, zeroing
+    // cost more than the copy itself (perf, consumer: memset 12.6% of samples, memmove 2.9%).
+    this.partial = unfilledBytes(length);
     this.partialFilled = 0;
     return this.continuePartial();
   }
@@ -127,4 +130,12 @@ class LengthDecoder implements FrameDecoder {
       );
     }
   }
+}
+
+/**
+ * A `Uint8Array` of `length` bytes with its own memory, not zero-filled (Node's
+ * `Buffer.allocUnsafeSlow`: not from the shared pool, so nothing else is in its `buffer`).
+ */
+function unfilledBytes(length: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
 }
