@@ -30,8 +30,10 @@ import { defaultResultsDir } from '../write-report.js';
 export interface ShmRingReportOptions {
   /**
    * Target length of one throughput run, in ms (a calibration run sets the count). Default
-   * 2500: every run is a fresh pair of processes, and a short run is mostly JIT warm-up (for
-   * the Node contenders alike: 1.2 M messages of 64 B ran at a third of the rate of 10 M).
+   * 6000: every run is a fresh pair of processes, and a short run is mostly JIT warm-up (for
+   * the Node contenders alike: 1.2 M messages of 64 B ran at a third of the rate of 10 M; on
+   * one vCPU, runs of 2.5 s measured the ring at 9.2 M msg/s, runs of 6 s at 13.0 M, and the
+   * batched socket at 13.2 M and 14.7-15.2 M).
    */
   readonly durationMs?: number;
   /** Runs per contender and cell; the median is reported. Default 3. */
@@ -92,7 +94,7 @@ let serial = 0;
 /** Measures the ring's extra cells; see the module comment. */
 export async function runShmRingReport(options: ShmRingReportOptions = {}): Promise<ShmRingReport> {
   const runs = options.runs ?? 3;
-  const seconds = (options.durationMs ?? 2500) / 1000;
+  const seconds = (options.durationMs ?? 6000) / 1000;
   const roundTrips = options.roundTrips ?? 20_000;
   const progress = options.onProgress ?? (() => {});
   const [taskset, cpus, compiler] = await Promise.all([findTaskset(), allowedCpus(), cCompiler()]);
