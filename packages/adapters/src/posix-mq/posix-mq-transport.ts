@@ -10,14 +10,13 @@ import type { MessageTransport } from '../channel/transport.js';
 import { isSystemError } from '../errors.js';
 import type { MessageTags } from '../internal/envelope.js';
 import { procNumber } from '../internal/proc.js';
+import { ReceiveChunks } from '../internal/receive-chunks.js';
 import { registerNamedObject } from '../registry/named-objects.js';
 import { messageTooLong, mqOpenError } from './errors.js';
 import type { PosixMqEndpoint } from './uri.js';
 
 /** How many times opening retries when the queue appears or vanishes between two calls. */
 const OPEN_ATTEMPTS = 5;
-/** Received messages are views of chunks this large (at least 8 messages of `msgsize`). */
-const CHUNK = 64 * 1024;
 /** The most messages one native `mqSendMany` call takes (its own limit). */
 const SEND_MANY_LIMIT = 1024;
 
@@ -72,8 +71,7 @@ class PosixMqTransport implements MessageTransport {
   readonly maxMessageSize: number;
   private readonly handle: FdHandle;
   private readonly release: ((removeNow?: boolean) => void) | undefined;
-  private chunk: Uint8Array;
-  private chunkUsed = 0;
+  private readonly received: ReceiveChunks;
   private readonly priority = new Uint32Array(1);
   private readonly defaultPriority: number;
   /** Messages per `mqSendMany` call: the queue's capacity, which is all that can fit at once. */
@@ -104,7 +102,7 @@ class PosixMqTransport implements MessageTransport {
       const attributes = binding.mqGetAttr(handle);
       this.maxMessageSize = attributes.msgsize;
       this.sendSpan = Math.max(1, Math.min(attributes.maxmsg, SEND_MANY_LIMIT));
-      this.chunk = this.newChunk();
+      this.received = new ReceiveChunks(this.maxMessageSize);
       if (created && endpoint.persist !== true) {
         const name = endpoint.name;
         this.release = registerNamedObject(
@@ -166,28 +164,17 @@ class PosixMqTransport implements MessageTransport {
 
   receive(): Uint8Array | null {
     if (!this.canRead) throw directionError(this.endpoint.name, 'read');
-    if (this.chunk.length - this.chunkUsed < this.maxMessageSize) {
-      this.chunk = this.newChunk();
-      this.chunkUsed = 0;
-    }
-    const start = this.chunkUsed;
-    // An offset, not a subarray: no view is made for a receive that finds the queue empty.
-    const { priorities } = this;
+    const { priorities, received } = this;
     const length = this.binding.mqReceive(
       this.handle,
-      this.chunk,
+      received.chunk,
       priorities === undefined ? undefined : this.priority,
-      start,
+      received.offset,
     );
     if (length === null) return null;
-    this.chunkUsed += length;
-    const message = this.chunk.subarray(start, start + length);
+    const message = received.take(length);
     priorities?.set(message, this.priority[0]!);
     return message;
-  }
-
-  private newChunk(): Uint8Array {
-    return new Uint8Array(Math.max(CHUNK, 8 * this.maxMessageSize));
   }
 
   send(messages: readonly Uint8Array[], start: number, end: number): number {

@@ -4,14 +4,13 @@ import type { MessageTransport } from '../channel/transport.js';
 import { FrameTooLargeError, isSystemError } from '../errors.js';
 import type { MessageTags } from '../internal/envelope.js';
 import { procNumber } from '../internal/proc.js';
+import { ReceiveChunks } from '../internal/receive-chunks.js';
 import { registerNamedObject } from '../registry/named-objects.js';
 import { callError, openError } from './errors.js';
 import { keyLabel, type SysvMqEndpoint } from './uri.js';
 
 /** How many times opening retries when the queue appears or vanishes between two calls. */
 const OPEN_ATTEMPTS = 5;
-/** Received messages are views of chunks this large (at least 8 x msgmax). */
-const CHUNK = 64 * 1024;
 /** The most messages one native `msgsndMany` call takes (its own limit). */
 const SEND_MANY_LIMIT = 1024;
 
@@ -72,8 +71,7 @@ class SysvMqTransport implements MessageTransport {
   private readonly label: string;
   private readonly release: ((removeNow?: boolean) => void) | undefined;
   private readonly receiveRoom: number;
-  private chunk: Uint8Array;
-  private chunkUsed = 0;
+  private readonly received: ReceiveChunks;
   private readonly receivedType = new Float64Array(1);
   private readonly msgtyp: number;
   private readonly selector: { readonly except?: boolean } | undefined;
@@ -109,7 +107,7 @@ class SysvMqTransport implements MessageTransport {
       this.maxMessageSize = Math.min(procNumber('/proc/sys/kernel/msgmax') ?? 8192, stat.maxBytes);
       // Room for the longest message there can be (a C peer is bound by msgmax too).
       this.receiveRoom = procNumber('/proc/sys/kernel/msgmax') ?? 8192;
-      this.chunk = this.newChunk();
+      this.received = new ReceiveChunks(this.receiveRoom);
       if (created && endpoint.persist !== true) {
         this.release = registerNamedObject(
           { kind: 'sysv-mq', name: label, mode: endpoint.mode ?? 0o600 },
@@ -185,23 +183,18 @@ class SysvMqTransport implements MessageTransport {
 
   receive(): Uint8Array | null {
     if (this.failure !== undefined) throw this.failure;
-    if (this.chunk.byteLength - this.chunkUsed < this.receiveRoom) {
-      this.chunk = this.newChunk();
-      this.chunkUsed = 0;
-    }
-    const start = this.chunkUsed;
-    const { types } = this;
+    const { types, received } = this;
     let length: number | null;
     try {
       // An offset, not a subarray: no view is made for a receive that finds the queue empty;
       // and the type is asked for only when envelopes need it.
       length = this.binding.msgrcv(
         this.handle,
-        this.chunk,
+        received.chunk,
         this.msgtyp,
         this.selector,
         types === undefined ? undefined : this.receivedType,
-        start,
+        received.offset,
       );
     } catch (error) {
       throw this.callError(error);
@@ -211,14 +204,9 @@ class SysvMqTransport implements MessageTransport {
       if (this.onReadable !== null) this.armReceiver();
       return null;
     }
-    this.chunkUsed += length;
-    const message = this.chunk.subarray(start, start + length);
+    const message = received.take(length);
     types?.set(message, this.receivedType[0]!);
     return message;
-  }
-
-  private newChunk(): Uint8Array {
-    return new Uint8Array(Math.max(CHUNK, 8 * this.receiveRoom));
   }
 
   watchReadable(callback: (() => void) | null): void {
