@@ -163,6 +163,39 @@ describe('posixShm', () => {
   });
 });
 
+describe('native shmCopyOut', () => {
+  it('copies a range of a mapping into a buffer of its own, checking the range first', () => {
+    const name = shmName();
+    const segment = posixShm({ name, size: 3 * 1024 * 1024 });
+    const fd = native.shmOpen(name, { create: false });
+    const mapping = native.shmMap(fd);
+    native.fdClose(fd);
+    try {
+      const memory = new Uint8Array(segment.buffer);
+      for (let j = 0; j < memory.length; j++) memory[j] = (j * 13 + (j >> 9)) & 0xff;
+      // Small (memcpy) and larger than any L2 cache (non-temporal stores), at odd offsets.
+      for (const [offset, length] of [
+        [0, 0],
+        [3, 100],
+        [5, 2 * 1024 * 1024 + 7],
+        [64, 1024 * 1024],
+      ] as const) {
+        const copy = native.shmCopyOut(mapping, offset, length);
+        expect(copy.length).toBe(length);
+        expect(copy.equals(memory.subarray(offset, offset + length))).toBe(true);
+        copy[0] = (copy[0]! + 1) & 0xff; // its own memory: the segment does not change
+        if (length > 0) expect(memory[offset]).not.toBe(copy[0]);
+      }
+      expect(() => native.shmCopyOut(mapping, 3 * 1024 * 1024 - 10, 11)).toThrow(RangeError);
+      expect(() => native.shmCopyOut(mapping, -1, 1)).toThrow(RangeError);
+    } finally {
+      native.shmUnmap(mapping);
+      segment.close();
+    }
+    expect(() => native.shmCopyOut(mapping, 0, 1)).toThrow();
+  });
+});
+
 describe('memfdShm', () => {
   it('seals its size: nobody can shrink or grow it', () => {
     const segment = memfdShm({ size: 4096 });

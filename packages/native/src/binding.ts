@@ -827,6 +827,16 @@ export interface Binding {
   shmBuffer(mapping: ShmMappingHandle, offset?: number, length?: number): ArrayBuffer;
 
   /**
+   * A new `Buffer` (memory of its own, not zeroed first) holding a copy of
+   * `[offset, offset + length)` of `mapping`. A copy at least as large as the CPU's L2 cache
+   * is written with non-temporal stores: it could not stay in the cache anyway, and its fresh
+   * memory is then written without being read first (1 MiB shm-ring messages across two CPUs:
+   * 31 against 14 GB/s, and no slower for a subscriber that reads every byte). `RangeError`
+   * for a range outside the mapping.
+   */
+  shmCopyOut(mapping: ShmMappingHandle, offset: number, length: number): Buffer;
+
+  /**
    * Detaches one `ArrayBuffer` made by {@link shmBuffer} on `mapping` (it then has
    * `byteLength` 0). Returns `false`, touching nothing, for any other buffer.
    */
