@@ -1,4 +1,5 @@
 import type { FrameDecoder, Framing } from '../framing/framing.js';
+import { typedArraySet } from '../internal/typed-array-set.js';
 import { type ByteStreamTransport, END, type MessageTransport } from './transport.js';
 
 /** Bytes read from the kernel per call; the chunk frames are cut from (views, not copies). */
@@ -117,8 +118,10 @@ class FramedTransport implements MessageTransport {
       if (frameLength <= COALESCE_LIMIT && scratchAt + frameLength <= scratch.length) {
         const at = scratchAt;
         framing.writePrefix(scratch, at, payload.length);
-        scratch.set(payload, at + framing.prefixLength);
-        scratch.set(framing.suffix, at + framing.prefixLength + payload.length);
+        typedArraySet.call(scratch, payload, at + framing.prefixLength);
+        if (framing.suffix.length > 0) {
+          typedArraySet.call(scratch, framing.suffix, at + framing.prefixLength + payload.length);
+        }
         scratchAt += frameLength;
         if (skip > 0) runStart = at + skip;
       } else if (frameLength <= COALESCE_LIMIT) {

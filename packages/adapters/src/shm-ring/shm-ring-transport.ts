@@ -17,6 +17,7 @@ import { type Binding, native as defaultBinding, type WaiterHandle } from '@rxip
 
 import { END, type MessageTransport } from '../channel/transport.js';
 import { FrameTooLargeError } from '../errors.js';
+import { typedArraySet } from '../internal/typed-array-set.js';
 import { PeerDiedError, RingCorruptError } from '../shm/errors.js';
 import {
   DATA_OFFSET,
@@ -469,7 +470,7 @@ class ShmRingTransport implements MessageTransport {
         index = 0;
       }
       i32[(base + index) >> 2] = length;
-      if (length > 0) u8.set(message, base + index + 4);
+      if (length > 0) typedArraySet.call(u8, message, base + index + 4);
       head += record;
       if (head >= twoCapacity) head -= twoCapacity;
       free -= need;
