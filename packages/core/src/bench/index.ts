@@ -46,5 +46,13 @@ export {
   type PingPongRow,
   type UncontendedRow,
 } from './run-lock-bench.js';
+export {
+  formatShmRingReport,
+  QUICK_SHM_RING_REPORT,
+  runShmRingReport,
+  writeShmRingReport,
+  type ShmRingReport,
+  type ShmRingReportOptions,
+} from './shm-ring/shm-ring-report.js';
 export { renderBenchChart } from './chart-svg.js';
 export { readBenchReport, writeBenchCharts } from './write-chart.js';

@@ -1,13 +1,17 @@
 import {
   defaultResultsDir,
   formatLockTable,
+  formatShmRingReport,
   formatTable,
   lockBenchCases,
+  QUICK_SHM_RING_REPORT,
   readBenchReport,
   runBench,
   runLockBench,
+  runShmRingReport,
   writeBenchCharts,
   writeLockReport,
+  writeShmRingReport,
 } from '../bench/index.js';
 import { type Command, parseCommandArgs } from './commands.js';
 
@@ -19,12 +23,15 @@ export const bench: Command = {
   summary: 'measure every mechanism against C and Node baselines',
   usage: `usage: rxipc bench [--quick] [--mechanism NAME ...] [--size BYTES ...]
                    [--placement same|cross] [--out DIR] [--from FILE.json]
+                   [--skip-ring-report]
 
 Runs the benchmark matrix (mechanism x message size x same/cross vCPU placement), prints a
 table with ratios against baselines measured in the same run (a C program of the same
 mechanism, a raw Node net Unix socket, child_process.send), and writes JSON to
 bench/results/ (latest.json and a timestamped copy), each with an SVG chart beside it
-(latest.svg: MB/s per mechanism and message size, next to the baselines).
+(latest.svg: MB/s per mechanism and message size, next to the baselines). Then the
+shared-memory ring's own report (shm-ring-latest.json): 64-byte messages next to a batched
+raw Node socket, 1 MiB messages copied and zero-copy next to the C ring, round-trip latency.
   --quick          tiny counts, one run (a smoke test, not a measurement)
   --mechanism M    only this mechanism (repeatable), e.g. --mechanism pipe; the lock bench
                    (posix-sem, sysv-sem, shared-sem, flock, ofd, robust-mutex) runs first:
@@ -32,7 +39,9 @@ bench/results/ (latest.json and a timestamped copy), each with an SVG chart besi
   --size BYTES     only this message size (repeatable); default 64, 1024 and 65536
   --placement P    only this placement (repeatable): same or cross
   --out DIR        write the report and chart there instead of bench/results/
-  --from FILE      measure nothing: print the table of a saved report and chart it`,
+  --from FILE      measure nothing: print the table of a saved report and chart it
+  --skip-ring-report
+                   leave out the shared-memory ring's own report (about 5 minutes)`,
   async run(args) {
     const { values } = parseCommandArgs('bench', {
       args,
@@ -43,6 +52,7 @@ bench/results/ (latest.json and a timestamped copy), each with an SVG chart besi
         size: { type: 'string', multiple: true },
         placement: { type: 'string', multiple: true },
         out: { type: 'string' },
+        'skip-ring-report': { type: 'boolean', default: false },
       },
     });
     if (values.from !== undefined) {
@@ -99,6 +109,24 @@ bench/results/ (latest.json and a timestamped copy), each with an SVG chart besi
     process.stdout.write(`${formatTable(report)}`);
     for (const file of charts) process.stdout.write(`wrote ${file}\n`);
     process.stdout.write('\n');
+    if (values['skip-ring-report'] !== true && (matrixNames?.includes('shm-ring') ?? true)) {
+      const ring = await runShmRingReport({
+        ...(values.quick === true ? QUICK_SHM_RING_REPORT : {}),
+        ...(values.placement !== undefined
+          ? { placements: (values.placement as string[]).map(toPlacement) }
+          : {}),
+        onProgress: (line) => {
+          const text = `ring report: ${line}`;
+          process.stderr.write(interactive ? `\r${text.padEnd(60)}` : `${text}\n`);
+        },
+      });
+      if (interactive) process.stderr.write('\n');
+      const file = await writeShmRingReport(
+        ring,
+        (values.out as string | undefined) ?? defaultResultsDir(),
+      );
+      process.stdout.write(`${formatShmRingReport(ring)}\nwrote ${file}\n`);
+    }
     return 0;
   },
 };

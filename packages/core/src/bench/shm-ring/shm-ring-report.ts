@@ -1,16 +1,19 @@
 /**
- * What `rxipc bench` does not measure for the shared-memory ring, measured the same way (pinned
- * processes, `same` and `cross` placements, contenders interleaved, median of runs) so that the
- * ring's targets can be checked with ratios from one run:
+ * The shared-memory ring's own cells, which `rxipc bench` runs after its matrix (unless
+ * `--mechanism` leaves `shm-ring` out, or `--skip-ring-report`), measured the same way (pinned
+ * processes, `same` and `cross` placements, contenders interleaved, median of runs) with
+ * longer runs, so that the ring's targets can be checked with ratios from one run:
  *
  * - 64-byte messages to an RxJS subscriber in another process, next to a raw Node Unix socket
- *   whose producer batches frames into ~64 KiB writes (the fastest plain Node baseline; the
- *   consumer parses frames by hand, without RxJS) and to the C ring;
+ *   whose producer batches frames into ~64 KiB writes (the consumer parses frames by hand,
+ *   without RxJS), and to the C ring. The batched producer packs each message into its batch
+ *   (a length word and a copy, the work the ring's producer does too); a second one writes a
+ *   batch built once, with no work per message, to show what the consumer alone costs;
  * - 1 MiB messages, copied in and out, next to the C ring (and the ring's zero-copy mode);
  * - round-trip latency of 64-byte messages, p50 and p99, next to the C ring's futex ping-pong
  *   (and with the ring's `spinMicros=50`, which polls before sleeping).
  *
- * Run it with `node packages/core/dist/bench/shm-ring/shm-ring-report.js` (after `pnpm build`).
+ * Alone: `node packages/core/dist/bench/shm-ring/shm-ring-report.js` (after `pnpm build`).
  */
 import { rm } from 'node:fs/promises';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -75,7 +78,13 @@ export interface ShmRingReport {
   readonly ratios: Readonly<
     Record<
       string,
-      { ringVsBatchedNet64: number; ringVsC1MiB: number; ring1MiBGBps: number; ring64Mps: number }
+      {
+        ringVsBatchedNet64: number;
+        ringVsPrebuiltNet64: number;
+        ringVsC1MiB: number;
+        ring1MiBGBps: number;
+        ring64Mps: number;
+      }
     >
   >;
 }
@@ -143,18 +152,19 @@ export async function runShmRingReport(options: ShmRingReportOptions = {}): Prom
       };
     },
   };
-  const net = (label: string, producer: 'net-producer' | 'net-batched-producer'): Contender => ({
+  /** `batched`: frames packed into ~64 KiB writes (`pack` or `prebuilt`, see the peer). */
+  const net = (label: string, batched?: 'pack' | 'prebuilt'): Contender => ({
     name: label,
-    guess: producer === 'net-producer' ? 5e5 : 2e6,
+    guess: batched === undefined ? 5e5 : 2e6,
     setup(count, size) {
       const socket = path.join(os.tmpdir(), `rxipc-bench-${process.pid}-${++serial}.sock`);
       const numbers = [String(count), String(size)];
       return {
         consumer: nodePeer('net-consumer', [socket, ...numbers]),
         producer:
-          producer === 'net-producer'
+          batched === undefined
             ? nodePeer('net-producer', [socket, ...numbers])
-            : ownPeer('net-batched-producer', [socket, ...numbers]),
+            : ownPeer('net-batched-producer', [socket, ...numbers, batched]),
         dispose: () => rm(socket, { force: true }),
       };
     },
@@ -166,8 +176,9 @@ export async function runShmRingReport(options: ShmRingReportOptions = {}): Prom
       contenders: [
         rxRing('rxipc shm-ring', ''),
         cRingContender,
-        net('net batched', 'net-batched-producer'),
-        net('net', 'net-producer'),
+        net('net batched', 'pack'),
+        net('net batched prebuilt', 'prebuilt'),
+        net('net'),
       ],
     },
     {
@@ -307,6 +318,7 @@ export async function runShmRingReport(options: ShmRingReportOptions = {}): Prom
       p,
       {
         ringVsBatchedNet64: rate('rxipc shm-ring', 64, p) / rate('net batched', 64, p),
+        ringVsPrebuiltNet64: rate('rxipc shm-ring', 64, p) / rate('net batched prebuilt', 64, p),
         ringVsC1MiB: rate('rxipc shm-ring', 1 << 20, p) / rate('C shm-ring', 1 << 20, p),
         ring1MiBGBps: (rate('rxipc shm-ring', 1 << 20, p) * (1 << 20)) / 1e9,
         ring64Mps: rate('rxipc shm-ring', 64, p) / 1e6,
@@ -342,7 +354,7 @@ export function formatShmRingReport(report: ShmRingReport): string {
     'ratios',
     ...Object.entries(report.ratios).map(
       ([placement, r]) =>
-        `  ${placement.padEnd(5)}  64 B: ${r.ring64Mps.toFixed(2)} M msg/s, ${r.ringVsBatchedNet64.toFixed(2)}x batched net;  1 MiB: ${r.ring1MiBGBps.toFixed(2)} GB/s, ${r.ringVsC1MiB.toFixed(2)}x the C ring`,
+        `  ${placement.padEnd(5)}  64 B: ${r.ring64Mps.toFixed(2)} M msg/s, ${r.ringVsBatchedNet64.toFixed(2)}x batched net (${r.ringVsPrebuiltNet64.toFixed(2)}x prebuilt);  1 MiB: ${r.ring1MiBGBps.toFixed(2)} GB/s, ${r.ringVsC1MiB.toFixed(2)}x the C ring`,
     ),
   ];
   return lines.join('\n');
@@ -378,16 +390,28 @@ function micro(seconds: number): string {
   return `${(seconds * 1e6).toFixed(1)} us`;
 }
 
-async function main(): Promise<void> {
-  const report = await runShmRingReport({
-    onProgress: (line) => process.stderr.write(`${line}\n`),
-    ...(process.argv.includes('--quick') ? { runs: 1, durationMs: 200, roundTrips: 5000 } : {}),
-  });
-  process.stdout.write(`${formatShmRingReport(report)}\n`);
-  const dir = defaultResultsDir();
+/** Options for a smoke run (`--quick`): one short run per cell. Not a measurement. */
+export const QUICK_SHM_RING_REPORT: ShmRingReportOptions = {
+  runs: 1,
+  durationMs: 200,
+  roundTrips: 5000,
+};
+
+/** Writes the report as `shm-ring-latest.json` in `dir`; returns the file's path. */
+export async function writeShmRingReport(report: ShmRingReport, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'shm-ring-latest.json');
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+async function main(): Promise<void> {
+  const report = await runShmRingReport({
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+    ...(process.argv.includes('--quick') ? QUICK_SHM_RING_REPORT : {}),
+  });
+  process.stdout.write(`${formatShmRingReport(report)}\n`);
+  const file = await writeShmRingReport(report, defaultResultsDir());
   process.stderr.write(`written to ${file}\n`);
 }
 
