@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { linkSync } from 'node:fs';
 
+import * as E from 'fp-ts/lib/Either.js';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -21,6 +22,8 @@ import {
   VERSION,
 } from '../src/shm-ring/layout.js';
 import { openRingSegment } from '../src/shm-ring/ring-segment.js';
+import { parseShmRingUri } from '../src/shm-ring/uri.js';
+import { orThrow, splitUri } from '../src/uri/uri.js';
 import { existingShm, removeShm, shmName, tsFixtureArgs } from './shm-support.js';
 
 const children = new Set<ChildProcess>();
@@ -533,5 +536,72 @@ describe('shm ring', () => {
     } finally {
       creator.close();
     }
+  });
+
+  it('fails a join after readyTimeoutMs from the URI', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name);
+    try {
+      const joiner = ring(`shm:${name}?readyTimeoutMs=50`);
+      const started = performance.now();
+      await expect(joiner.send(bytes(1))).rejects.toMatchObject({
+        code: 'ERR_RXIPC_SHM_LAYOUT',
+        message: expect.stringMatching(new RegExp(`^${name} still had 0 bytes after 50 ms`)),
+      });
+      const elapsedMs = performance.now() - started;
+      expect(elapsedMs).toBeGreaterThanOrEqual(45);
+      expect(elapsedMs).toBeLessThan(1000);
+      expect(existingShm()).toEqual([name]);
+    } finally {
+      creator.close();
+    }
+  });
+
+  it('fails a join of an unfinished segment at once with readyTimeoutMs=0', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name);
+    try {
+      const started = performance.now();
+      await expect(ring(`shm:${name}?readyTimeoutMs=0`).send(bytes(1))).rejects.toMatchObject({
+        code: 'ERR_RXIPC_SHM_LAYOUT',
+        message: expect.stringContaining('after 0 ms'),
+      });
+      expect(performance.now() - started).toBeLessThan(100);
+    } finally {
+      creator.close();
+    }
+  });
+
+  it('parses readyTimeoutMs as an integer number of milliseconds from 0 to 60000', () => {
+    const parse = (uri: string) => parseShmRingUri(orThrow(uri, splitUri(uri)));
+    expect(parse('shm:/r?readyTimeoutMs=0')).toEqual(E.right({ name: '/r', readyTimeoutMs: 0 }));
+    expect(parse('shm:/r?readyTimeoutMs=60000')).toEqual(
+      E.right({ name: '/r', readyTimeoutMs: 60000 }),
+    );
+    expect(parse('shm:/r')).toEqual(E.right({ name: '/r' }));
+    for (const bad of ['-1', '60001', '1.5', 'x', '']) {
+      expect(parse(`shm:/r?readyTimeoutMs=${bad}`)).toEqual(
+        E.left([
+          `option readyTimeoutMs must be an integer from 0 to 60000, got ${JSON.stringify(bad)}`,
+        ]),
+      );
+    }
+    // With the other problems of the URI, all at once.
+    expect(() => open('shm:no-slash?readyTimeoutMs=-5&slots=0')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_VALUE',
+        problems: expect.arrayContaining([
+          expect.stringContaining('shm_overview(7)'),
+          expect.stringContaining('option slots'),
+          expect.stringContaining('option readyTimeoutMs'),
+        ]),
+      }),
+    );
+    expect(() => shmRing({ name: '/r', readyTimeoutMs: 60001 })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => shmRing({ name: '/r', readyTimeoutMs: Number.NaN })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
   });
 });

@@ -20,7 +20,7 @@ export const shmRingAdapter = defineAdapter<ShmRingEndpoint>({
   connect: (endpoint) => connectShmRing(endpoint),
 });
 
-/** How long a joiner waits for a creator to finish setting the segment up. */
+/** How long a joiner waits for a creator to finish setting the segment up, by default. */
 const READY_TIMEOUT_MS = 2000;
 
 let mallocTuned = false;
@@ -45,8 +45,8 @@ function tuneMallocOnce(binding: Binding): void {
 
 /**
  * Opens the ring an endpoint names (creating or joining it) and returns its transport, or a
- * promise of it while a joiner waits (up to 2 s, without blocking) for the creator to finish
- * setting the segment up.
+ * promise of it while a joiner waits (up to `readyTimeoutMs`, 2 s by default, without
+ * blocking) for the creator to finish setting the segment up.
  */
 export function connectShmRing(
   endpoint: ShmRingEndpoint,
@@ -64,7 +64,7 @@ export function connectShmRing(
       ...(endpoint.slotSize === undefined ? {} : { slotSize: endpoint.slotSize }),
       create: endpoint.create ?? 'auto',
       mode: endpoint.mode ?? 0o600,
-      readyTimeoutMs: READY_TIMEOUT_MS,
+      readyTimeoutMs: endpoint.readyTimeoutMs ?? READY_TIMEOUT_MS,
     },
     {
       zeroCopy: endpoint.zeroCopy ?? false,

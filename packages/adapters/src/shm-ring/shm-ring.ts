@@ -8,7 +8,12 @@ import { transportChannel } from '../channel/transport-channel.js';
 import { knownParams, orThrow, splitUri } from '../uri/uri.js';
 import { checkShmName } from '../shm/names.js';
 import { connectShmRing } from './shm-ring-adapter.js';
-import { parseShmRingUri, SHM_RING_OPTIONS, type ShmRingEndpoint } from './uri.js';
+import {
+  MAX_READY_TIMEOUT_MS,
+  parseShmRingUri,
+  SHM_RING_OPTIONS,
+  type ShmRingEndpoint,
+} from './uri.js';
 import * as E from 'fp-ts/lib/Either.js';
 
 /** Options for {@link shmRing}: the channel's own, and the native binding for tests. */
@@ -30,8 +35,9 @@ export interface ShmRingOptions<In = Uint8Array, Out = In> extends ChannelOption
  * behind whatever happens next (the memory goes with the last mapping). A third party gets
  * `ERR_RXIPC_SHM_RING_BUSY`. The creator also removes the name on `close()` if nobody joined.
  * A joiner that finds the segment still being set up by its creator waits for it without
- * blocking the event loop (sends queue, subscribers wait), for up to 2 s: a creator that died
- * while setting it up makes the channel fail with `ERR_RXIPC_SHM_LAYOUT`.
+ * blocking the event loop (sends queue, subscribers wait), for up to `readyTimeoutMs` (2 s by
+ * default): a creator that died while setting it up makes the channel fail with
+ * `ERR_RXIPC_SHM_LAYOUT`.
  *
  * Each direction holds at least `slots` messages of up to `slotSize` bytes (many more small
  * ones). Reading: every message present is delivered on one wake-up, copied out in batches
@@ -55,6 +61,8 @@ export interface ShmRingOptions<In = Uint8Array, Out = In> extends ChannelOption
  * shmRing('shm:/frames').subscribe((frame) => render(frame));
  * ```
  * @throws {InvalidUriError} `ERR_INVALID_ARG_VALUE`, at call time, listing every problem.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE`, at call time, for an endpoint object whose
+ * `readyTimeoutMs` is not an integer from 0 to 60000.
  * @throws {SystemError} through the channel: `EEXIST`/`ENOENT` (with `create`), `EACCES`,
  * `EMFILE`, `ENOMEM`, `EPIPE` (sending after the peer closed); project errors
  * `ERR_RXIPC_PEER_DIED`, `ERR_RXIPC_SHM_RING_BUSY`, `ERR_RXIPC_SHM_LAYOUT` (not a ring,
@@ -81,5 +89,21 @@ function parseTarget(uri: string): ShmRingEndpoint {
 
 function checkEndpoint(endpoint: ShmRingEndpoint): ShmRingEndpoint {
   checkShmName(endpoint.name);
+  const { readyTimeoutMs } = endpoint;
+  if (
+    readyTimeoutMs !== undefined &&
+    !(
+      Number.isInteger(readyTimeoutMs) &&
+      readyTimeoutMs >= 0 &&
+      readyTimeoutMs <= MAX_READY_TIMEOUT_MS
+    )
+  ) {
+    throw Object.assign(
+      new RangeError(
+        `readyTimeoutMs must be an integer from 0 to ${MAX_READY_TIMEOUT_MS}, got ${String(readyTimeoutMs)}`,
+      ),
+      { code: 'ERR_OUT_OF_RANGE' },
+    );
+  }
   return endpoint;
 }

@@ -49,6 +49,12 @@ export interface ShmRingEndpoint {
   /** How often a waiting side checks that its peer is alive, in ms (default 200). */
   readonly livenessMs?: number;
   /**
+   * How long a joiner waits for a segment whose creator has not finished setting it up, in ms
+   * (default 2000, at most 60000; 0 fails at once), before it fails with
+   * `ERR_RXIPC_SHM_LAYOUT`. The wait never blocks the event loop.
+   */
+  readonly readyTimeoutMs?: number;
+  /**
    * When the ring's slots hold 32 KiB or more (so large messages are copied out one by one),
    * raise glibc's malloc thresholds once per process (`mallopt`, see `@rxipc/native`) so that
    * each copy lands in reused, warm memory rather than fresh pages. Process-wide: freed
@@ -67,8 +73,12 @@ export const SHM_RING_OPTIONS = [
   'zeroCopyMinSize',
   'spinMicros',
   'livenessMs',
+  'readyTimeoutMs',
   'tuneMalloc',
 ] as const;
+
+/** The longest `readyTimeoutMs`: a minute (a live creator needs microseconds). */
+export const MAX_READY_TIMEOUT_MS = 60_000;
 
 /** Parses the body and options of an `shm:` URI. */
 export function parseShmRingUri(parts: UriParts): Parsed<ShmRingEndpoint> {
@@ -84,6 +94,7 @@ export function parseShmRingUri(parts: UriParts): Parsed<ShmRingEndpoint> {
       zeroCopyMinSize: intParam(parts, 'zeroCopyMinSize', 0, 2 ** 30),
       spinMicros: intParam(parts, 'spinMicros', 0, 10_000),
       livenessMs: intParam(parts, 'livenessMs', 1, 60_000),
+      readyTimeoutMs: intParam(parts, 'readyTimeoutMs', 0, MAX_READY_TIMEOUT_MS),
       tuneMalloc: boolParam(parts, 'tuneMalloc'),
     }),
     E.map((endpoint) => defined(endpoint) as ShmRingEndpoint),
