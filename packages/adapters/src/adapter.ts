@@ -23,8 +23,12 @@ export interface StreamAdapter<E = unknown> extends AdapterBase<E> {
    * Opens the kernel object (called on the channel's first use). Must not block: when opening
    * has to wait (for a peer, for another process to finish setting something up), return a
    * promise of the transport; the channel queues sends and holds subscribers until it settles.
+   * The channel aborts `signal` when it is closed before that promise settles: an adapter that
+   * can, stops waiting then, releases what it had opened and rejects (with `signal.reason`),
+   * so that `close()` need not wait. One that ignores it is waited for, and its transport
+   * closed.
    */
-  connect(endpoint: E): ByteStreamTransport | Promise<ByteStreamTransport>;
+  connect(endpoint: E, signal: AbortSignal): ByteStreamTransport | Promise<ByteStreamTransport>;
   /** Binds `endpoint` to accept connections, for `listen()`. Only for mechanisms with peers. */
   listen?(endpoint: E): TransportListener<ByteStreamTransport>;
 }
@@ -32,8 +36,11 @@ export interface StreamAdapter<E = unknown> extends AdapterBase<E> {
 /** An adapter whose mechanism keeps message boundaries (queues, datagrams, rings). */
 export interface MessageAdapter<E = unknown> extends AdapterBase<E> {
   readonly kind: 'message';
-  /** Opens the kernel object, or returns a promise of it (as for a stream adapter). */
-  connect(endpoint: E): MessageTransport | Promise<MessageTransport>;
+  /**
+   * Opens the kernel object, or returns a promise of it that `signal` may cut short (as for a
+   * stream adapter).
+   */
+  connect(endpoint: E, signal: AbortSignal): MessageTransport | Promise<MessageTransport>;
   /** Binds `endpoint` to accept connections (or, for datagrams, peers), for `listen()`. */
   listen?(endpoint: E): TransportListener<MessageTransport>;
 }

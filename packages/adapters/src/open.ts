@@ -84,8 +84,8 @@ export function open<In = Uint8Array, Out = In>(
   const merged = { ...common, ...options } as OpenOptions<In, Out>;
   return channelOf<In, Out>(
     adapter.kind === 'message'
-      ? { kind: 'message', open: () => adapter.connect(endpoint) }
-      : { kind: 'stream', open: () => adapter.connect(endpoint) },
+      ? { kind: 'message', open: (signal) => adapter.connect(endpoint, signal) }
+      : { kind: 'stream', open: (signal) => adapter.connect(endpoint, signal) },
     merged,
   );
 }
@@ -130,14 +130,18 @@ export function parseEndpoint<X = Record<string, never>>(
 
 /**
  * How to reach a transport: a byte stream (framed here) or a message transport, opened now or
- * (a promise) once opening has finished waiting.
+ * (a promise) once opening has finished waiting; `signal` aborts when the channel is closed
+ * before then (see `transportChannel`).
  */
 export type TransportSource =
   | {
       readonly kind: 'stream';
-      readonly open: () => ByteStreamTransport | Promise<ByteStreamTransport>;
+      readonly open: (signal: AbortSignal) => ByteStreamTransport | Promise<ByteStreamTransport>;
     }
-  | { readonly kind: 'message'; readonly open: () => MessageTransport | Promise<MessageTransport> };
+  | {
+      readonly kind: 'message';
+      readonly open: (signal: AbortSignal) => MessageTransport | Promise<MessageTransport>;
+    };
 
 /**
  * A channel on a transport, with `options` applied as {@link open} applies them (byte streams
@@ -160,8 +164,8 @@ export function channelOf<In = Uint8Array, Out = In>(
     const framed = framedTransport(stream, framing, maxFrameSize);
     return stream.wrapFramed?.(framed, framing) ?? framed;
   };
-  return transportChannel<In, Out>(() => {
-    const stream = source.open();
+  return transportChannel<In, Out>((signal) => {
+    const stream = source.open(signal);
     return isPromiseLike(stream) ? Promise.resolve(stream).then(frame) : frame(stream);
   }, options);
 }

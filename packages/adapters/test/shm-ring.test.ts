@@ -520,19 +520,88 @@ describe('shm ring', () => {
     }
   });
 
-  it('close() during a join that waits for the creator leaves nothing behind', async () => {
+  it.each([
+    ['never sized', undefined],
+    ['sized but never marked ready', ringGeometry(DEFAULT_SLOTS, DEFAULT_SLOT_SIZE).totalSize],
+  ])(
+    'close() during a join of a segment %s stops the join at once and releases what it opened',
+    async (_, size) => {
+      const name = shmName();
+      const creator = halfCreatedRing(name, size);
+      const binding = countingBinding();
+      const timersBefore = activeTimers();
+      try {
+        const joiner = shmRing(`shm:${name}?readyTimeoutMs=2000`, { binding });
+        channels.add(joiner);
+        const sent = joiner.send(bytes(1));
+        await new Promise((resolve) => setTimeout(resolve, 20)); // the join is waiting now
+        expect(binding.open).toEqual({ fds: 1, mappings: size === undefined ? 0 : 1 });
+        expect(activeTimers()).toBe(timersBefore + 1);
+        const started = performance.now();
+        const closing = joiner.close();
+        await expect(sent).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+        await closing;
+        expect(performance.now() - started).toBeLessThan(200);
+        expect(binding.open).toEqual({ fds: 0, mappings: 0 });
+        expect(activeTimers()).toBe(timersBefore);
+        expect(existingShm()).toEqual([name]); // the test's own half-made segment, nothing else
+        if (size !== undefined) {
+          // The join is over: a creator that finishes now finds both sides free.
+          creator.finish();
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          expect(creator.words()[(sideOffset(0) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.FREE);
+          expect(creator.words()[(sideOffset(1) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.FREE);
+        }
+      } finally {
+        creator.close();
+      }
+    },
+  );
+
+  it('claims no side when stopped just as its wait for the creator succeeds', async () => {
     const name = shmName();
     const creator = halfCreatedRing(name, ringGeometry(DEFAULT_SLOTS, DEFAULT_SLOT_SIZE).totalSize);
+    const stop = new AbortController();
+    const counting = countingBinding();
+    // The join closes its descriptor right after it has seen READY: stop it there.
+    const binding = {
+      ...counting,
+      fdClose: (...args: Parameters<typeof native.fdClose>) => {
+        counting.fdClose(...args);
+        stop.abort(new Error('stopped'));
+      },
+    };
+    try {
+      const options = { name, create: 'auto', mode: 0o600, readyTimeoutMs: 2000 } as const;
+      const joining = Promise.resolve(
+        openRingSegment({ ...options, signal: stop.signal }, binding),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      creator.finish();
+      const outcome = await joining.then(
+        (segment) => (segment.close(), 'joined'), // (closed, should this test fail)
+        (error: Error) => error.message,
+      );
+      expect(outcome).toBe('stopped');
+      expect(counting.open).toEqual({ fds: 0, mappings: 0 });
+      expect(creator.words()[(sideOffset(0) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.FREE);
+    } finally {
+      creator.close();
+    }
+  });
+
+  it('close() of a channel from open() stops a waiting join at once', async () => {
+    const name = shmName();
+    const creator = halfCreatedRing(name);
     try {
       const joiner = ring(`shm:${name}`);
-      const sent = joiner.send(bytes(1));
-      const closing = joiner.close();
-      await expect(sent).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
-      creator.finish();
-      await closing;
-      // The joiner claimed side 0 once the segment was ready, and left it at once.
-      expect(creator.words()[(sideOffset(0) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.LEFT);
-      expect(creator.words()[(sideOffset(1) + SIDE.STATE) >> 2]).toBe(SIDE_STATE.FREE);
+      const subscriber = lastValueFrom(joiner.pipe(toArray()));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const started = performance.now();
+      await joiner.close();
+      expect(performance.now() - started).toBeLessThan(200);
+      await expect(subscriber).resolves.toEqual([]);
+      expect(existingShm()).toEqual([name]);
     } finally {
       creator.close();
     }
@@ -605,3 +674,32 @@ describe('shm ring', () => {
     );
   });
 });
+
+/** The native binding, counting the descriptors and mappings opened and not yet released. */
+function countingBinding(): typeof native & { readonly open: { fds: number; mappings: number } } {
+  const open = { fds: 0, mappings: 0 };
+  return {
+    ...native,
+    open,
+    shmOpen: (...args: Parameters<typeof native.shmOpen>) => {
+      const fd = native.shmOpen(...args);
+      open.fds++;
+      return fd;
+    },
+    fdClose: (...args: Parameters<typeof native.fdClose>) => (open.fds--, native.fdClose(...args)),
+    shmMap: (...args: Parameters<typeof native.shmMap>) => {
+      const mapping = native.shmMap(...args);
+      open.mappings++;
+      return mapping;
+    },
+    shmUnmap: (...args: Parameters<typeof native.shmUnmap>) => (
+      open.mappings--,
+      native.shmUnmap(...args)
+    ),
+  };
+}
+
+/** How many timers are active in this process now. */
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+}

@@ -479,4 +479,42 @@ describe('transportChannel on a transport that opens asynchronously', () => {
     expect(other.writeEnded).toBe(true);
     await Promise.all([channel.close(), withPending.close()]);
   });
+
+  it('close() while opening aborts the signal open was given; an opener that honours it ends close() at once', async () => {
+    let given: AbortSignal | undefined;
+    const channel = transportChannel(
+      (signal) =>
+        new Promise<MessageTransport>((_, reject) => {
+          given = signal;
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        }),
+    );
+    let completed = false;
+    channel.subscribe({ complete: () => (completed = true) });
+    const sent = channel.send(msg(1));
+    await flush();
+    expect(given?.aborted).toBe(false);
+    const closing = channel.close();
+    await expect(sent).rejects.toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+    await closing; // never settles unless the abort reached the opener
+    expect(given?.aborted).toBe(true);
+    expect(given?.reason).toMatchObject({ code: 'ERR_RXIPC_CHANNEL_CLOSED' });
+    expect(completed).toBe(true);
+  });
+
+  it('never aborts the signal of an open that has finished', async () => {
+    const signals: AbortSignal[] = [];
+    const transport = new FakeTransport();
+    const direct = transportChannel((signal) => (signals.push(signal), transport));
+    const later = new FakeTransport();
+    const pending = opening();
+    const delayed = transportChannel((signal) => (signals.push(signal), pending.open()));
+    await direct.send(msg(1));
+    const sent = delayed.send(msg(2));
+    pending.resolve(later);
+    await sent;
+    await Promise.all([direct.close(), delayed.close()]);
+    expect(signals.map((signal) => signal.aborted)).toEqual([false, false]);
+    expect([transport.closed, later.closed]).toEqual([true, true]);
+  });
 });

@@ -53,10 +53,17 @@ interface PendingSettler {
  * fails the channel, as a failing `next` does at any other time. If opening fails, pending
  * sends reject and subscribers error with that error (and the channel fails, if `next` had
  * queued messages); otherwise a later use tries to open again, as after a synchronous throw.
- * `close()` while opening waits for the transport and closes it.
+ *
+ * `open` is given an `AbortSignal`, made once per open (in `startOpen`, off the per-message
+ * path). `close()` while the promise is pending aborts it, with a `ChannelClosedError` as
+ * reason, and then waits for the promise: an opener that honours the signal stops waiting at
+ * once, releases whatever it had opened and rejects, so `close()` resolves promptly; an opener
+ * that ignores it is waited for, and the transport it delivers is closed. Either way nothing
+ * it opened is left behind. The signal is never aborted for a synchronous open, nor once the
+ * transport has arrived (closing it is then the transport's `close`).
  */
 export function transportChannel<In = Uint8Array, Out = In>(
-  open: () => MessageTransport | Promise<MessageTransport>,
+  open: (signal: AbortSignal) => MessageTransport | Promise<MessageTransport>,
   options: ChannelOptions<In, Out> = {},
 ): Channel<In, Out> {
   return new TransportChannel<In, Out>(open, options);
@@ -66,6 +73,8 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private transport: MessageTransport | undefined;
   /** The pending result of `openTransport`, while it is a promise. */
   private opening: PromiseLike<MessageTransport> | undefined;
+  /** Aborts the signal `opening`'s opener was given (by `close()`, while opening). */
+  private abortOpening: AbortController | undefined;
   private closing: Promise<void> | undefined;
   private readonly codec: Codec<unknown>;
   readonly highWaterMark: number;
@@ -107,7 +116,9 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   private counts = { received: 0, sent: 0, dropped: 0, undecodable: 0 };
 
   constructor(
-    private readonly openTransport: () => MessageTransport | Promise<MessageTransport>,
+    private readonly openTransport: (
+      signal: AbortSignal,
+    ) => MessageTransport | Promise<MessageTransport>,
     options: ChannelOptions<In, Out>,
   ) {
     super((subscriber) => this.attach(subscriber as Subscriber<unknown>));
@@ -544,12 +555,14 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   /** Off the per-message path (ensureOpen stays small enough to inline). */
   private startOpen(): void {
     if (this.closing !== undefined) throw new ChannelClosedError('the channel is closed');
-    const opened = this.openTransport();
+    const controller = new AbortController();
+    const opened = this.openTransport(controller.signal);
     if (!isPromiseLike(opened)) {
       this.transport = opened;
       return;
     }
     this.opening = opened;
+    this.abortOpening = controller;
     opened.then(
       (transport) => this.opened(transport),
       (error: unknown) => this.openFailed(error),
@@ -559,6 +572,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
   /** An asynchronous open finished: start what was waiting for the transport. */
   private opened(transport: MessageTransport): void {
     this.opening = undefined;
+    this.abortOpening = undefined;
     // close() came first: release() has the same promise and closes this transport.
     if (this.closing !== undefined) return;
     this.transport = transport;
@@ -634,6 +648,7 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
    */
   private openFailed(error: unknown): void {
     this.opening = undefined;
+    this.abortOpening = undefined;
     if (this.closing !== undefined || this.failure !== undefined) return;
     if (this.queued > this.settlers.length - this.settlersHead) {
       this.fail(error);
@@ -664,7 +679,9 @@ class TransportChannel<In, Out> extends Observable<In> implements Channel<In, Ou
     let transport = this.transport;
     this.transport = undefined;
     if (transport === undefined && this.opening !== undefined) {
-      // Opening: wait for the transport, so that nothing it opened is left behind.
+      // Opening: tell the opener to stop, then wait for it, so that nothing it opened is left
+      // behind (an opener that honours the signal rejects at once).
+      this.abortOpening?.abort(new ChannelClosedError('the channel was closed while opening'));
       try {
         transport = await this.opening;
       } catch {

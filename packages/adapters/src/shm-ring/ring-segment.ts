@@ -37,6 +37,11 @@ export interface RingSegmentOptions {
    * setting up, before it fails with `ERR_RXIPC_SHM_LAYOUT`.
    */
   readonly readyTimeoutMs: number;
+  /**
+   * Aborting it stops a joiner's wait at once: nothing the join opened stays open, and the
+   * promise rejects with `signal.reason`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What a peer's side of the ring looks like now. */
@@ -146,6 +151,7 @@ export function openRingSegment(
         minSize: DATA_OFFSET,
         readyOffset: HEADER.READY,
         readyTimeoutMs: options.readyTimeoutMs,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
         what: 'ring',
       },
       binding,
@@ -161,8 +167,13 @@ export function openRingSegment(
   } catch (error) {
     return failed(error, undefined);
   }
+  if (!(opened instanceof Promise)) return setUp(opened);
   // Only a joiner waits, and a joiner has registered nothing: a failed wait has nothing to undo.
-  return opened instanceof Promise ? opened.then(setUp) : setUp(opened);
+  // A wait that succeeded just before `signal` aborted claims no side either.
+  return opened.then((ready) => {
+    if (options.signal?.aborted === true) failed(options.signal.reason, ready.mapping);
+    return setUp(ready);
+  });
 }
 
 function readGeometry(

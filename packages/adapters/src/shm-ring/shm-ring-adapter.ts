@@ -17,7 +17,7 @@ export const shmRingAdapter = defineAdapter<ShmRingEndpoint>({
   description: 'a shared-memory ring between two processes (zero system calls while both are busy)',
   options: SHM_RING_OPTIONS,
   parse: parseShmRingUri,
-  connect: (endpoint) => connectShmRing(endpoint),
+  connect: (endpoint, signal) => connectShmRing(endpoint, native, signal),
 });
 
 /** How long a joiner waits for a creator to finish setting the segment up, by default. */
@@ -46,11 +46,13 @@ function tuneMallocOnce(binding: Binding): void {
 /**
  * Opens the ring an endpoint names (creating or joining it) and returns its transport, or a
  * promise of it while a joiner waits (up to `readyTimeoutMs`, 2 s by default, without
- * blocking) for the creator to finish setting the segment up.
+ * blocking) for the creator to finish setting the segment up. Aborting `signal` (the channel
+ * does on `close()`) stops that wait at once, releasing what the join opened.
  */
 export function connectShmRing(
   endpoint: ShmRingEndpoint,
   binding: Binding = native,
+  signal?: AbortSignal,
 ): MessageTransport | Promise<MessageTransport> {
   // The geometry is checked before anything is created, so an impossible one costs nothing.
   ringGeometry(endpoint.slots ?? DEFAULT_SLOTS, endpoint.slotSize ?? DEFAULT_SLOT_SIZE);
@@ -65,6 +67,7 @@ export function connectShmRing(
       create: endpoint.create ?? 'auto',
       mode: endpoint.mode ?? 0o600,
       readyTimeoutMs: endpoint.readyTimeoutMs ?? READY_TIMEOUT_MS,
+      ...(signal === undefined ? {} : { signal }),
     },
     {
       zeroCopy: endpoint.zeroCopy ?? false,

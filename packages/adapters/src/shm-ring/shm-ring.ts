@@ -37,7 +37,8 @@ export interface ShmRingOptions<In = Uint8Array, Out = In> extends ChannelOption
  * A joiner that finds the segment still being set up by its creator waits for it without
  * blocking the event loop (sends queue, subscribers wait), for up to `readyTimeoutMs` (2 s by
  * default): a creator that died while setting it up makes the channel fail with
- * `ERR_RXIPC_SHM_LAYOUT`.
+ * `ERR_RXIPC_SHM_LAYOUT`. `close()` during that wait stops it at once and releases what the
+ * join had opened.
  *
  * Each direction holds at least `slots` messages of up to `slotSize` bytes (many more small
  * ones). Reading: every message present is delivered on one wake-up, copied out in batches
@@ -75,7 +76,7 @@ export function shmRing<In = Uint8Array, Out = In>(
 ): Channel<In, Out> {
   const endpoint = typeof target === 'string' ? parseTarget(target) : checkEndpoint(target);
   const binding = options.binding ?? native;
-  return transportChannel<In, Out>(() => connectShmRing(endpoint, binding), options);
+  return transportChannel<In, Out>((signal) => connectShmRing(endpoint, binding, signal), options);
 }
 
 function parseTarget(uri: string): ShmRingEndpoint {

@@ -51,7 +51,7 @@ export interface ShmRingEndpoint {
   /**
    * How long a joiner waits for a segment whose creator has not finished setting it up, in ms
    * (default 2000, at most 60000; 0 fails at once), before it fails with
-   * `ERR_RXIPC_SHM_LAYOUT`. The wait never blocks the event loop.
+   * `ERR_RXIPC_SHM_LAYOUT`. The wait never blocks the event loop, and `close()` stops it.
    */
   readonly readyTimeoutMs?: number;
   /**

@@ -23,6 +23,11 @@ export interface OpenNamedOptions {
   readonly readyOffset: number;
   /** How long a joiner waits for an unfinished segment, in ms. */
   readonly readyTimeoutMs: number;
+  /**
+   * Aborting it stops a joiner's wait at once: the timer is cleared, what the join opened is
+   * unmapped and closed, and the promise rejects with `signal.reason`.
+   */
+  readonly signal?: AbortSignal;
   /** What the structure is called in messages (`'ring'`, `'shared value'`). */
   readonly what: string;
 }
@@ -55,6 +60,8 @@ export const SYNC_READY_WAIT_MS = 5;
  * to 16 ms) until the segment is ready, or rejects with `ERR_RXIPC_SHM_LAYOUT` after
  * `readyTimeoutMs`. The timer keeps the event loop alive while it waits (at most
  * `readyTimeoutMs`), so that a program whose only work is this join does not exit half-way.
+ * Aborting `options.signal` ends the wait at once (the timer is cleared, the mapping and the
+ * descriptor are released) and the promise rejects with `signal.reason`.
  * The descriptor stays open while waiting, so the size seen is that of the segment named when
  * the call was made, even if the name is removed and reused meanwhile.
  *
@@ -161,16 +168,21 @@ class Join {
     return mapping;
   }
 
-  /** Re-checks on a timer until ready or `readyTimeoutMs`; closes `fd` in the end. */
+  /**
+   * Re-checks on a timer until ready, `readyTimeoutMs`, or `options.signal` aborts; closes `fd`
+   * in the end.
+   */
   async wait(): Promise<ShmMappingHandle> {
     const { options } = this;
+    const { signal } = options;
     const deadline = performance.now() + options.readyTimeoutMs;
     let delay = 1;
     try {
       for (;;) {
+        signal?.throwIfAborted();
         const left = deadline - performance.now();
         if (left <= 0) throw this.notReady(options.readyTimeoutMs);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.ceil(left))));
+        await pause(Math.min(delay, Math.ceil(left)), signal);
         delay = Math.min(delay * 2, MAX_RECHECK_MS);
         const mapping = this.tryMap();
         if (mapping !== undefined) return mapping;
@@ -201,6 +213,28 @@ class Join {
     this.mapping = undefined;
     this.i32 = undefined;
   }
+}
+
+/**
+ * Resolves after `ms` milliseconds, or rejects with `signal.reason` as soon as `signal` aborts
+ * (clearing the timer, so that nothing of the wait is left on the event loop).
+ */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal === undefined) {
+      setTimeout(resolve, ms);
+      return;
+    }
+    const aborted = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', aborted);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', aborted, { once: true });
+  });
 }
 
 /** Blocks this thread for `ms` milliseconds (only while a peer finishes creating a segment). */
