@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -7,16 +5,7 @@ import {
   QUICK_SHM_RING_REPORT,
   runShmRingReport,
 } from '../src/bench/index.js';
-
-/** Pids of this process's own children (all threads'), from /proc. */
-function childrenOfThisProcess(): number[] {
-  const children: number[] = [];
-  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-    const text = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
-    if (text !== '') children.push(...text.split(/\s+/).map(Number));
-  }
-  return children;
-}
+import { childrenOfThisProcess } from './support.js';
 
 describe('the shared-memory ring report', () => {
   it('measures every contender and reports the ratios the targets are about', async () => {

@@ -11,6 +11,7 @@ import {
   runBench,
   type BenchReport,
 } from '../src/bench/index.js';
+import { childrenOfThisProcess } from './support.js';
 
 /** Pids of live processes whose environment carries `RXIPC_BENCH_RUN=<runId>`. */
 function processesOfRun(runId: string): number[] {
@@ -26,16 +27,6 @@ function processesOfRun(runId: string): number[] {
     }
   }
   return found;
-}
-
-/** Pids of this process's own children (all threads'), from /proc. */
-function childrenOfThisProcess(): number[] {
-  const children: number[] = [];
-  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-    const text = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
-    if (text !== '') children.push(...text.split(/\s+/).map(Number));
-  }
-  return children;
 }
 
 describe('runBench', () => {

@@ -97,3 +97,13 @@ export class ProcessLog {
     await waitFor(() => this.running().length === 0, 5000, 'the stage processes to exit');
   }
 }
+
+/** Pids of this process's own children (all threads'), from /proc. */
+export function childrenOfThisProcess(): number[] {
+  const children: number[] = [];
+  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+    const text = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
+    if (text !== '') children.push(...text.split(/\s+/).map(Number));
+  }
+  return children;
+}
