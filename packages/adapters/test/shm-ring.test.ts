@@ -4,7 +4,7 @@ import { linkSync } from 'node:fs';
 
 import * as E from 'fp-ts/lib/Either.js';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { native } from '@rxipc/native';
 
@@ -24,18 +24,9 @@ import {
 import { openRingSegment } from '../src/shm-ring/ring-segment.js';
 import { parseShmRingUri } from '../src/shm-ring/uri.js';
 import { orThrow, splitUri } from '../src/uri/uri.js';
-import { existingShm, removeShm, shmName, tsFixtureArgs } from './shm-support.js';
+import { cleanUpAfterEach, existingShm, shmName, tsFixtureArgs } from './shm-support.js';
 
-const children = new Set<ChildProcess>();
-const channels = new Set<Channel>();
-
-afterEach(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
-  await Promise.all([...channels].map((channel) => channel.close()));
-  channels.clear();
-  removeShm();
-});
+const { children, channels } = cleanUpAfterEach();
 
 function ring(uri: string): Channel {
   const channel = open(uri);

@@ -3,12 +3,16 @@
  * (`/rxipc-test-<pid>-shm-<n>`) and removed after each test whatever it did, System V
  * segments tracked the same way, and C programs compiled on demand.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { afterEach } from 'vitest';
+
 import { native } from '@rxipc/native';
+
+import type { Channel } from '../src/index.js';
 
 const usedNames = new Set<string>();
 const usedSysvIds = new Set<number>();
@@ -76,4 +80,22 @@ export function cProgram(name: string): string {
 /** Node arguments that run a TypeScript fixture from source (tsx, the source condition). */
 export function tsFixtureArgs(name: string): string[] {
   return ['--import', 'tsx', '--conditions=@rxipc/source', path.join(fixtures, name)];
+}
+
+/**
+ * Registers an `afterEach` that kills the children, closes the channels (both sets are then
+ * emptied) and removes this process's segments, whatever the test did. Returns the sets for
+ * tests to fill.
+ */
+export function cleanUpAfterEach(): { children: Set<ChildProcess>; channels: Set<Channel> } {
+  const children = new Set<ChildProcess>();
+  const channels = new Set<Channel>();
+  afterEach(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    children.clear();
+    await Promise.all([...channels].map((channel) => channel.close()));
+    channels.clear();
+    removeShm();
+  });
+  return { children, channels };
 }

@@ -4,25 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { open, posixShm, type Channel } from '../src/index.js';
-import { cProgram, removeShm, shmName } from './shm-support.js';
+import { open, posixShm } from '../src/index.js';
+import { cleanUpAfterEach, cProgram, shmName } from './shm-support.js';
 
 const run = promisify(execFile);
 const python = fileURLToPath(new URL('./fixtures/shm-python.py', import.meta.url));
 // The bench's C ring: the same protocol, driven by plain C (packages/core/bench-c).
 const C_RING = '../../core/bench-c/shm-ring.c';
 
-const children = new Set<ChildProcess>();
-const channels = new Set<Channel>();
-afterEach(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
-  await Promise.all([...channels].map((channel) => channel.close()));
-  channels.clear();
-  removeShm();
-});
+const { children, channels } = cleanUpAfterEach();
 
 /** Starts `command`, resolving `ready` at its first stdout line, `done` with all of stdout. */
 function start(
